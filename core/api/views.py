@@ -1,0 +1,76 @@
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core import selectors, services
+from core.api.serializers import (
+    AdministrativeUnitSerializer,
+    AdministrativeUnitSummarySerializer,
+    OrganizationSerializer,
+    UnitMatchSerializer,
+)
+from core.filters import AdministrativeUnitFilter, OrganizationFilter
+
+
+class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Agencies and operators, with their dated succession."""
+
+    serializer_class = OrganizationSerializer
+    filterset_class = OrganizationFilter
+    lookup_field = "code"
+    cursor_ordering = "code"
+
+    def get_queryset(self):
+        return selectors.organizations()
+
+
+class AdministrativeUnitViewSet(viewsets.ReadOnlyModelViewSet):
+    """Hanoi's 126 commune-level units as GeoJSON (boundary included unless ``boundary=false``).
+
+    The set is small and bounded, so the list is one FeatureCollection, not paginated.
+    """
+
+    serializer_class = AdministrativeUnitSerializer
+    filterset_class = AdministrativeUnitFilter
+    lookup_field = "code"
+    pagination_class = None
+
+    def with_boundary(self):
+        if self.request is None:  # schema generation
+            return True
+        value = self.request.query_params.get("boundary", "true").lower()
+        return value not in ("false", "0", "no")
+
+    def get_queryset(self):
+        return selectors.units(with_boundary=self.with_boundary())
+
+    def get_serializer_class(self):
+        if self.action in ("list", "retrieve") and not self.with_boundary():
+            return AdministrativeUnitSummarySerializer
+        return AdministrativeUnitSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "address",
+                OpenApiTypes.STR,
+                required=True,
+                description="An address, old (with district) or new.",
+            ),
+        ],
+        responses=UnitMatchSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def resolve(self, request):
+        """Resolve an old or new address to today's unit(s) through the 2025 crosswalk."""
+        address = request.query_params.get("address", "").strip()
+        if not address:
+            raise ValidationError({"address": [_("This field is required.")]})
+        matches = services.resolve_address(address)
+        return Response(
+            {"address": address, "matches": UnitMatchSerializer(matches, many=True).data}
+        )

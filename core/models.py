@@ -1,0 +1,301 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from core import roles
+from core.history import track
+from core.text import fold, name_key
+
+UNIT_CODE_VALIDATOR = RegexValidator(r"^\d{5}$", _("A unit code has exactly 5 digits."))
+REORGANISATION_DATE = "2025-07-01"
+
+
+# --- Small mixins every domain model composes --------------------------------------------------
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublicIdModel(models.Model):
+    """A stable public identifier for the API and sync; never the database id."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class SourceRecordModel(models.Model):
+    """A record another agency owns: (source, external_id) is its identity for idempotent upserts.
+
+    Concrete models add ``source_record_constraint("<model>")`` to their Meta.constraints.
+    """
+
+    source = models.CharField(_("source"), max_length=64, blank=True, default="")
+    external_id = models.CharField(_("external id"), max_length=128, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def source_record_constraint(prefix):
+    return models.UniqueConstraint(
+        fields=["source", "external_id"],
+        condition=~Q(external_id=""),
+        name=f"{prefix}_source_external_id_uniq",
+    )
+
+
+class DatedModel(models.Model):
+    """Something valid from one date to another (both optional, both inclusive)."""
+
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValidationError(
+                {"effective_to": _("The end date cannot be before the start date.")}
+            )
+
+    def is_active_on(self, day=None):
+        day = day or timezone.localdate()
+        starts = self.effective_from is None or self.effective_from <= day
+        ends = self.effective_to is None or day <= self.effective_to
+        return starts and ends
+
+
+def dated_constraint(prefix):
+    return models.CheckConstraint(
+        condition=Q(effective_from__isnull=True)
+        | Q(effective_to__isnull=True)
+        | Q(effective_to__gte=F("effective_from")),
+        name=f"{prefix}_effective_dates_ordered",
+        violation_error_message=_("The end date cannot be before the start date."),
+    )
+
+
+class BaseModel(TimestampedModel, PublicIdModel):
+    class Meta:
+        abstract = True
+
+
+# --- Organisations ---------------------------------------------------------------------------
+
+
+@track()
+class Organization(BaseModel, DatedModel):
+    class Kind(models.TextChoices):
+        AGENCY = "agency", _("State agency")
+        OPERATOR = "operator", _("Telecom operator")
+        OTHER = "other", _("Other")
+
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9_]+$", _("Use capital letters, digits and _."))],
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, db_index=True)
+    name = models.CharField(_("Vietnamese name"), max_length=255)
+    short_name = models.CharField(_("short name"), max_length=64, blank=True)
+    name_en = models.CharField(_("English name"), max_length=255, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    successor = models.ForeignKey(
+        "self",
+        verbose_name=_("successor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predecessors",
+        help_text=_("The organisation that took over when this one ended."),
+    )
+    search_text = models.TextField(editable=False, default="")
+
+    scope_field = "pk"
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            dated_constraint("organization"),
+            models.CheckConstraint(
+                condition=~Q(successor=F("id")), name="organization_not_own_successor"
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+    def clean(self):
+        super().clean()
+        if self.successor_id and self.successor_id == self.pk:
+            raise ValidationError({"successor": _("An organisation cannot succeed itself.")})
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("An organisation cannot be its own parent.")})
+
+    def save(self, *args, **kwargs):
+        self.search_text = fold(" ".join([self.code, self.name, self.short_name, self.name_en]))
+        super().save(*args, **kwargs)
+
+    @property
+    def current(self):
+        """The organisation that carries this one's duties today (itself if it still exists)."""
+        org, seen = self, set()
+        while org.successor_id and org.pk not in seen:
+            seen.add(org.pk)
+            org = org.successor
+        return org
+
+
+# --- Administrative units ----------------------------------------------------------------------
+
+
+@track(exclude=["boundary"])
+class AdministrativeUnit(BaseModel, DatedModel):
+    """One of Hanoi's commune-level units (phường or xã) in force since 1 July 2025."""
+
+    class Kind(models.TextChoices):
+        WARD = "phuong", _("Ward (phường)")
+        COMMUNE = "xa", _("Commune (xã)")
+
+    code = models.CharField(_("code"), max_length=5, unique=True, validators=[UNIT_CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=128)
+    short_name = models.CharField(_("short name"), max_length=128)
+    name_en = models.CharField(_("English name"), max_length=128, blank=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, db_index=True)
+    province_code = models.CharField(_("province code"), max_length=2, default="01")
+    area_km2 = models.DecimalField(
+        _("area (km²)"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
+    name_key = models.CharField(max_length=128, editable=False, db_index=True, default="")
+    short_name_key = models.CharField(max_length=128, editable=False, db_index=True, default="")
+    search_text = models.TextField(editable=False, default="")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("administrative unit")
+        verbose_name_plural = _("administrative units")
+        constraints = [dated_constraint("administrativeunit")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        self.short_name_key = name_key(self.short_name)
+        self.search_text = fold(" ".join([self.code, self.name, self.name_en]))
+        super().save(*args, **kwargs)
+
+
+@track()
+class LegacyUnit(TimestampedModel):
+    """A commune-level unit as it was before 1 July 2025 (526 in Hanoi), kept to resolve old addresses."""
+
+    code = models.CharField(_("code"), max_length=5, unique=True, validators=[UNIT_CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=128)
+    district = models.CharField(_("district"), max_length=128)
+    district_code = models.CharField(_("district code"), max_length=3, blank=True)
+    name_key = models.CharField(max_length=128, editable=False, db_index=True, default="")
+    name_fold = models.CharField(max_length=128, editable=False, db_index=True, default="")
+    district_key = models.CharField(max_length=128, editable=False, default="")
+    successors = models.ManyToManyField(
+        AdministrativeUnit,
+        through="LegacyUnitMapping",
+        related_name="legacy_units",
+        verbose_name=_("units it went into"),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("pre-2025 unit")
+        verbose_name_plural = _("pre-2025 units")
+
+    def __str__(self):
+        return f"{self.name}, {self.district}"
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        self.name_fold = fold(self.name)
+        self.district_key = name_key(self.district)
+        super().save(*args, **kwargs)
+
+
+@track()
+class LegacyUnitMapping(models.Model):
+    legacy_unit = models.ForeignKey(LegacyUnit, on_delete=models.CASCADE, related_name="mappings")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    whole = models.BooleanField(
+        _("merged whole"), help_text=_("False when only part of the old unit went into this one.")
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("old-to-new unit mapping")
+        verbose_name_plural = _("old-to-new unit mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["legacy_unit", "unit"], name="legacy_unit_mapping_uniq")
+        ]
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+
+@track(exclude=["password", "last_login"])
+class User(AbstractUser):
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+
+    scope_field = "organization"
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @cached_property
+    def role_names(self):
+        """The user's roles (group names), read once per request."""
+        if not self.is_active:
+            return frozenset()
+        names = set(self.groups.values_list("name", flat=True))
+        if self.is_superuser:
+            names.add(roles.ADMINISTRATOR)
+        return frozenset(names & set(roles.ALL_ROLES))
+
+    def has_role(self, *names):
+        return bool(self.role_names.intersection(names))
+
+    @property
+    def role_labels(self):
+        return [roles.ROLE_LABELS[r] for r in roles.ALL_ROLES if r in self.role_names]

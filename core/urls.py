@@ -1,0 +1,12 @@
+from django.urls import path
+
+from core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("units/", views.UnitListView.as_view(), name="unit-list"),
+    path("units/map.geojson", views.units_geojson, name="unit-geojson"),
+    path("units/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
+    path("organizations/", views.OrganizationListView.as_view(), name="organization-list"),
+]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SpamReportsConfig(AppConfig):
+    name = "spam_reports"
+    verbose_name = _("Spam complaints")
+    default_auto_field = "django.db.models.BigAutoField"
