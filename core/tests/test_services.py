@@ -1,12 +1,21 @@
 import json
 
 import pytest
+from django.utils import translation
 
 from core import services
 from core.exceptions import ImportRejected
 from core.models import AdministrativeUnit, LegacyUnit, LegacyUnitMapping, Organization
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Messages are asserted in English here; test_unknown_code_message_is_vietnamese checks vi."""
+    with translation.override("en"):
+        yield
+
 
 SQUARE = {
     "type": "Polygon",
@@ -189,3 +198,9 @@ def test_resolve_unknown_address_gives_nothing():
 def test_find_units_by_name_ignores_tone_placement():
     assert [u.code for u in services.find_units_by_name("Phường Yên Hòa")] == ["00175"]
     assert [u.code for u in services.find_units_by_name("yen hoa")] == ["00175"]
+
+
+def test_unknown_code_message_is_vietnamese_by_default():
+    with translation.override("vi"), pytest.raises(ImportRejected) as exc:
+        services.import_boundaries(collection(feature("99999")))
+    assert exc.value.errors[0]["message"].startswith("Mã đơn vị 99999 không tồn tại")

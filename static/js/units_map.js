@@ -21,6 +21,6 @@ window.unitsMapInit = function (map) {
         }
       }).addTo(map);
       map.fitBounds(layer.getBounds());
-      status.textContent = window.MAP_TEXT.loaded.replace("%(n)s", n);
+      status.textContent = window.MAP_TEXT.loaded + " " + n;
     });
 };
