@@ -7,6 +7,7 @@ Prints the msgids still untranslated. Keeps existing translations; plural forms 
 import json
 import re
 import sys
+from pathlib import Path
 
 
 def unquote(lines):
@@ -18,8 +19,8 @@ def quote(text):
 
 
 def main(po_path, json_path):
-    table = json.load(open(json_path, encoding="utf-8"))
-    blocks = open(po_path, encoding="utf-8").read().split("\n\n")
+    table = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    blocks = Path(po_path).read_text(encoding="utf-8").split("\n\n")
     plurals = re.search(r"nplurals=(\d+)", blocks[0])
     nplurals = int(plurals.group(1)) if plurals else 2
     missing = []
@@ -60,7 +61,7 @@ def main(po_path, json_path):
         head = lines[: parts[targets[0]][0]]
         head = [line for line in head if line != "#, fuzzy"]
         out.append("\n".join(head + [f"{k} {quote(text)}" for k in targets]))
-    open(po_path, "w", encoding="utf-8").write("\n\n".join(out))
+    Path(po_path).write_text("\n\n".join(out), encoding="utf-8")
     for msgid in missing:
         print("untranslated:", msgid)
 
