@@ -78,3 +78,8 @@ def test_unit_keys_follow_its_name():
     unit.save()
     unit.refresh_from_db()
     assert unit.search_text.startswith("00175 phuong yen hoa")
+
+
+def test_full_name_in_vietnamese_order(make_user):
+    user = make_user(None, None, first_name="Minh", last_name="Nguyễn Văn")
+    assert user.get_full_name() == "Nguyễn Văn Minh"
