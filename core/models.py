@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.db import models
+from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import F, Q
@@ -175,7 +176,7 @@ class Organization(BaseModel, DatedModel):
 # --- Administrative units ----------------------------------------------------------------------
 
 
-@track(exclude=["boundary"])
+@track(exclude=["boundary", "map_boundary"])
 class AdministrativeUnit(BaseModel, DatedModel):
     """One of Hanoi's commune-level units (phường or xã) in force since 1 July 2025."""
 
@@ -193,9 +194,15 @@ class AdministrativeUnit(BaseModel, DatedModel):
         _("area (km²)"), max_digits=9, decimal_places=2, null=True, blank=True
     )
     boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
+    # The boundary simplified to ~20 m (0.0002°) for city maps: ~10x lighter, computed on save.
+    map_boundary = models.MultiPolygonField(srid=4326, null=True, blank=True, editable=False)
     name_key = models.CharField(max_length=128, editable=False, db_index=True, default="")
     short_name_key = models.CharField(max_length=128, editable=False, db_index=True, default="")
+    name_fold = models.CharField(max_length=128, editable=False, db_index=True, default="")
+    short_name_fold = models.CharField(max_length=128, editable=False, db_index=True, default="")
     search_text = models.TextField(editable=False, default="")
+
+    MAP_TOLERANCE = 0.0002
 
     class Meta:
         ordering = ["code"]
@@ -209,8 +216,23 @@ class AdministrativeUnit(BaseModel, DatedModel):
     def save(self, *args, **kwargs):
         self.name_key = name_key(self.name)
         self.short_name_key = name_key(self.short_name)
+        self.name_fold = fold(self.name)
+        self.short_name_fold = fold(self.short_name)
         self.search_text = fold(" ".join([self.code, self.name, self.name_en]))
+        self.map_boundary = self._simplified_boundary()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "boundary" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "map_boundary"}
         super().save(*args, **kwargs)
+
+    def _simplified_boundary(self):
+        if self.boundary is None:
+            return None
+        shape = self.boundary.simplify(self.MAP_TOLERANCE, preserve_topology=True)
+        if shape.geom_type == "Polygon":
+            shape = MultiPolygon(shape, srid=4326)
+        shape.srid = 4326
+        return shape if shape.geom_type == "MultiPolygon" and not shape.empty else self.boundary
 
 
 @track()

@@ -1,8 +1,8 @@
 """Read-side queries shared by pages and the API."""
 
-from django.db import connection
 from django.db.models import Count
 
+from core.geojson import feature_collection
 from core.models import AdministrativeUnit, LegacyUnitMapping, Organization
 from core.scoping import scope_queryset
 
@@ -14,7 +14,7 @@ def organizations():
 def units(with_boundary=True):
     qs = AdministrativeUnit.objects.all()
     if not with_boundary:
-        qs = qs.defer("boundary")
+        qs = qs.defer("boundary", "map_boundary")
     return qs
 
 
@@ -26,31 +26,30 @@ def unit_legacy_mappings(unit):
     )
 
 
-def units_geojson(queryset, tolerance=0.0002):
-    """A FeatureCollection of the units' simplified boundaries, built by PostgreSQL in one query.
+UNIT_PROPERTIES = {
+    "id": "public_id",
+    "name": "name",
+    "short_name": "short_name",
+    "name_en": "name_en",
+    "kind": "kind",
+    "province_code": "province_code",
+    "area_km2": "area_km2",
+    "effective_from": "effective_from",
+    "effective_to": "effective_to",
+    "updated_at": "updated_at",
+}
 
-    ``tolerance`` is in degrees (0.0002° ≈ 20 m), plenty for a city map and ~10x lighter than
-    the full borders.
+
+def units_geojson(queryset, *, shape="map"):
+    """The units as a FeatureCollection built by PostgreSQL, shaped like AdministrativeUnitSerializer
+    (feature id = code).
+
+    ``shape``: "map" (boundaries simplified to ~20 m, for maps), "full" (as imported) or None.
     """
-    ids = list(queryset.filter(boundary__isnull=False).values_list("id", flat=True))
-    if not ids:
-        return '{"type":"FeatureCollection","features":[]}'
-    sql = """
-        SELECT json_build_object(
-            'type', 'FeatureCollection',
-            'features', COALESCE(json_agg(json_build_object(
-                'type', 'Feature',
-                'id', code,
-                'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(boundary, %s), 6)::json,
-                'properties', json_build_object('code', code, 'name', name, 'kind', kind,
-                                                'area_km2', area_km2)
-            ) ORDER BY code), '[]'::json)
-        )::text
-        FROM core_administrativeunit WHERE id = ANY(%s)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [tolerance, ids])
-        return cursor.fetchone()[0]
+    geometry = {"map": "map_boundary", "full": "boundary", None: None}[shape]
+    return feature_collection(
+        queryset, geometry=geometry, properties=UNIT_PROPERTIES, id_field="code"
+    )
 
 
 def unit_counts():

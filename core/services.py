@@ -155,7 +155,7 @@ def import_boundaries(source, *, user=None):
     boundaries are written in one transaction.
     """
     features = read_geojson(source)
-    units = {u.code: u for u in AdministrativeUnit.objects.only("id", "code", "boundary")}
+    units = {u.code: u for u in AdministrativeUnit.objects.all()}
     errors, seen, changes = [], set(), []
     for index, feature in enumerate(features, start=1):
         props = (feature or {}).get("properties") or {}
@@ -202,7 +202,7 @@ def import_boundaries(source, *, user=None):
                 result.unchanged += 1
                 continue
             unit.boundary = geometry
-            unit.save(update_fields=["boundary", "updated_at"])
+            unit.save(update_fields=["boundary", "map_boundary", "updated_at"])
             result.updated += 1
     missing = len(units) - len(seen)
     if missing:
@@ -354,14 +354,11 @@ class UnitMatch:
 def find_units_by_name(name):
     """Today's units whose name (with or without "Phường"/"Xã") is ``name``, ignoring case and where
     the tone mark sits; falls back to ignoring accents altogether."""
-    key = name_key(name)
-    units = list(AdministrativeUnit.objects.filter(Q(name_key=key) | Q(short_name_key=key)))
-    if units:
-        return units
-    folded = fold(name)
-    return [
-        u for u in AdministrativeUnit.objects.all() if folded in (fold(u.name), fold(u.short_name))
-    ]
+    key, folded = name_key(name), fold(name)
+    exact = Q(name_key=key) | Q(short_name_key=key)
+    loose = Q(name_fold=folded) | Q(short_name_fold=folded)
+    units = list(AdministrativeUnit.objects.filter(exact | loose).defer("boundary", "map_boundary"))
+    return [u for u in units if key in (u.name_key, u.short_name_key)] or units
 
 
 def resolve_address(address):
@@ -406,6 +403,7 @@ def _legacy_matches(part, district_parts):
     mappings = (
         LegacyUnitMapping.objects.filter(legacy_unit__in=candidates)
         .select_related("unit", "legacy_unit")
+        .defer("unit__boundary", "unit__map_boundary")
         .order_by("-whole", "unit__code")
     )
     return [

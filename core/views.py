@@ -51,7 +51,10 @@ def units_geojson(request):
     """Simplified boundaries of the filtered units, built as GeoJSON by PostgreSQL."""
     filterset = AdministrativeUnitFilter(request.GET, queryset=selectors.units(with_boundary=False))
     qs = filterset.qs if filterset.is_valid() else selectors.units().none()
-    return HttpResponse(selectors.units_geojson(qs), content_type="application/geo+json")
+    qs = qs.filter(map_boundary__isnull=False)
+    return HttpResponse(
+        selectors.units_geojson(qs, shape="map"), content_type="application/geo+json"
+    )
 
 
 class UnitDetailView(DetailView):

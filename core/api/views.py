@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -52,6 +53,24 @@ class AdministrativeUnitViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action in ("list", "retrieve") and not self.with_boundary():
             return AdministrativeUnitSummarySerializer
         return AdministrativeUnitSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "boundary",
+                OpenApiTypes.BOOL,
+                default=True,
+                description="false: features without geometry (much lighter).",
+            ),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        """The filtered units as one FeatureCollection, written by PostgreSQL."""
+        queryset = self.filter_queryset(self.get_queryset())
+        shape = "full" if self.with_boundary() else None
+        return HttpResponse(
+            selectors.units_geojson(queryset, shape=shape), content_type="application/geo+json"
+        )
 
     @extend_schema(
         parameters=[

@@ -14,8 +14,8 @@ window.unitsMapInit = function (map) {
         },
         onEachFeature: function (f, l) {
           var a = document.createElement("a");
-          a.href = window.UNITS_DETAIL_URL.replace("00000", f.properties.code);
-          a.textContent = f.properties.name + " (" + f.properties.code + ")";
+          a.href = window.UNITS_DETAIL_URL.replace("00000", f.id);
+          a.textContent = f.properties.name + " (" + f.id + ")";
           l.bindPopup(a);
           l.bindTooltip(f.properties.name, { sticky: true });
         }
