@@ -1,6 +1,7 @@
 """FilterSets: the same class filters the HTML list and the API list."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AdministrativeUnit, Organization
@@ -20,6 +21,7 @@ class FoldedSearchFilter(django_filters.CharFilter):
 
 class AdministrativeUnitFilter(django_filters.FilterSet):
     q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
+    name = django_filters.CharFilter(method="filter_name", label=_("Name"))
     kind = django_filters.ChoiceFilter(choices=AdministrativeUnit.Kind.choices, label=_("Kind"))
     code = django_filters.CharFilter(label=_("Code"))
     has_boundary = django_filters.BooleanFilter(
@@ -28,7 +30,12 @@ class AdministrativeUnitFilter(django_filters.FilterSet):
 
     class Meta:
         model = AdministrativeUnit
-        fields = ["q", "kind", "code", "has_boundary"]
+        fields = ["q", "name", "kind", "code", "has_boundary"]
+
+    def filter_name(self, qs, name, value):
+        """Exact name, with or without "Phường"/"Xã", ignoring case and accents."""
+        folded = fold(value)
+        return qs.filter(Q(name_fold=folded) | Q(short_name_fold=folded))
 
 
 class OrganizationFilter(django_filters.FilterSet):

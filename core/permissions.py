@@ -1,7 +1,5 @@
 from rest_framework.permissions import BasePermission
 
-from core import roles
-
 
 class HasPortalRole(BasePermission):
     """Authenticated, active users holding at least one portal role may use the API."""
@@ -9,7 +7,3 @@ class HasPortalRole(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and user.role_names)
-
-
-def has_any_role(user, *names):
-    return bool(user and user.is_authenticated and user.has_role(*(names or roles.ALL_ROLES)))

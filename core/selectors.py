@@ -4,7 +4,6 @@ from django.db.models import Count
 
 from core.geojson import feature_collection
 from core.models import AdministrativeUnit, LegacyUnitMapping, Organization
-from core.scoping import scope_queryset
 
 
 def organizations():
@@ -54,11 +53,3 @@ def units_geojson(queryset, *, shape="map"):
 
 def unit_counts():
     return dict(AdministrativeUnit.objects.values_list("kind").annotate(n=Count("id")))
-
-
-def visible(queryset, user):
-    """Alias kept short for selectors of every app."""
-    return scope_queryset(queryset, user)
-
-
-__all__ = ["organizations", "units", "units_geojson", "visible"]

@@ -98,6 +98,14 @@ def test_unit_search_ignores_accents_and_tone_placement(role_user, api_client):
         assert [f["id"] for f in data["features"]] == ["00175"], q
 
 
+def test_unit_filter_by_exact_name(role_user, api_client):
+    api_client.force_authenticate(role_user("city_official"))
+    for name in ("Phường Yên Hòa", "yên hoà", "Yen Hoa"):
+        data = api_client.get("/api/v1/units/", {"name": name, "boundary": "false"}).json()
+        assert [f["id"] for f in data["features"]] == ["00175"], name
+    assert api_client.get("/api/v1/units/", {"name": "Yên"}).json()["features"] == []
+
+
 def test_unknown_unit_code_is_404(role_user, api_client):
     api_client.force_authenticate(role_user("city_official"))
     assert api_client.get("/api/v1/units/99999/").status_code == 404
