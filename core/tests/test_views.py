@@ -135,3 +135,18 @@ def test_pages_use_no_cdn(client, role_user):
     assert "/static/leaflet/leaflet.js" in html
     for host in ("cdn.", "unpkg.com", "jsdelivr", "googleapis"):
         assert host not in html
+
+
+def test_every_admin_page_of_core_renders(client, role_user, needs_shared_data):
+    from django.contrib import admin
+
+    client.force_login(role_user("administrator"))
+    for model in admin.site._registry:
+        if model._meta.app_label not in ("core", "pghistory"):
+            continue
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(base).status_code == 200, base
+        obj = model._default_manager.first()
+        if model._meta.app_label == "core" and obj is not None:
+            url = f"{base}{obj.pk}/change/"
+            assert client.get(url).status_code == 200, url
