@@ -31,3 +31,19 @@ class ImportRejected(DomainError):
     """
 
     default_message = _("The file was refused; nothing was imported.")
+
+
+class Conflict(DomainError):
+    """Someone else changed the record first (another official decided it, a stale version)."""
+
+    status_code = 409
+    default_message = _("Someone else changed this record first. Reload it and try again.")
+
+
+class InvalidInput(DomainError):
+    """Bad input caught by a service: ``errors`` maps field names to messages."""
+
+    default_message = _("Please correct the errors below.")
+
+    def __init__(self, errors=None, message=None):
+        super().__init__(message=message, errors=errors or {})

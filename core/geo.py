@@ -15,3 +15,35 @@ def within_vietnam(geometry):
     if geometry.srid not in (None, 4326):
         geometry = geometry.transform(4326, clone=True)
     return VIETNAM_BBOX.contains(geometry)
+
+
+def check_location(point, commune=None, field="location"):
+    """Validate a point and its commune; return the commune (suggested from the point if not given).
+
+    Raises InvalidInput: outside Vietnam; outside Hanoi's loaded boundaries; not inside the given
+    commune. Without loaded boundaries only the Vietnam check applies and a commune is required.
+    """
+    from core.exceptions import InvalidInput
+    from core.selectors import boundaries_loaded, unit_containing
+
+    if point is None:
+        raise InvalidInput({field: [_("A location is required.")]})
+    if not within_vietnam(point):
+        raise InvalidInput({field: [OUTSIDE_VIETNAM]})
+    if not boundaries_loaded():
+        if commune is None:
+            raise InvalidInput({"commune": [_("Choose the commune.")]})
+        return commune
+    found = unit_containing(point)
+    if found is None:
+        raise InvalidInput({field: [_("The location is outside Hanoi's communes.")]})
+    if commune is not None and commune.pk != found.pk:
+        raise InvalidInput(
+            {
+                "commune": [
+                    _("The location is in %(found)s, not in %(given)s.")
+                    % {"found": found.name, "given": commune.name}
+                ]
+            }
+        )
+    return found

@@ -325,3 +325,29 @@ class User(AbstractUser):
     @property
     def role_labels(self):
         return [roles.ROLE_LABELS[r] for r in roles.ALL_ROLES if r in self.role_names]
+
+
+# --- In-app notifications ----------------------------------------------------------------------
+
+
+class Notification(TimestampedModel):
+    """A message to one user about a change they care about (an application's status, a request)."""
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    title = models.CharField(_("title"), max_length=255)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    scope_field = "recipient__organization"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return self.title

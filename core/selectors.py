@@ -53,3 +53,16 @@ def units_geojson(queryset, *, shape="map"):
 
 def unit_counts():
     return dict(AdministrativeUnit.objects.values_list("kind").annotate(n=Count("id")))
+
+
+def unit_containing(point):
+    """Today's unit whose boundary contains ``point`` (None when outside every loaded boundary)."""
+    return (
+        AdministrativeUnit.objects.filter(boundary__intersects=point)
+        .defer("boundary", "map_boundary")
+        .first()
+    )
+
+
+def boundaries_loaded():
+    return AdministrativeUnit.objects.filter(boundary__isnull=False).exists()

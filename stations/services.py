@@ -1,0 +1,645 @@
+"""Every write of the stations app: station register, public sites, permit workflow, imports.
+
+Each service takes plain arguments and the acting user, checks permission and state, writes inside
+one transaction and returns the object. Views, API, admin actions, commands and tasks call these.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core import roles
+from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from core.files import check_upload
+from core.geo import check_location
+from core.history import acting_as
+from core.notifications import city_officials, notify, staff_of
+from core.scoping import can_access, ensure_in_scope
+from core.workdays import add_working_days, working_days_between
+from stations import selectors
+from stations.models import (
+    ApplicationDocument,
+    ApplicationEvent,
+    PermitApplication,
+    PublicSite,
+    Station,
+)
+
+S = PermitApplication.Status
+
+# --- Who may do what -------------------------------------------------------------------------------
+
+EDITOR_ROLES = (roles.CITY_OFFICIAL, roles.ADMINISTRATOR)
+
+
+def is_city_official(user):
+    return bool(
+        user and user.is_authenticated and (user.is_superuser or user.has_role(*EDITOR_ROLES))
+    )
+
+
+def acts_for_operator(user, operator):
+    """Operator staff, or an operator's API client, acting for its own organisation."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.has_role(roles.OPERATOR_STAFF, roles.API_CLIENT)
+        and user.organization_id is not None
+        and user.organization_id == getattr(operator, "pk", operator)
+    )
+
+
+def can_edit_station(user, operator):
+    return is_city_official(user) or acts_for_operator(user, operator)
+
+
+# --- Stations ------------------------------------------------------------------------------------
+
+STATION_FIELDS = (
+    "operator",
+    "code",
+    "name",
+    "address",
+    "commune",
+    "location",
+    "structure_type",
+    "structure_height_m",
+    "building_height_m",
+    "technologies",
+    "land_category",
+    "status",
+    "permit_reference",
+    "commissioned_on",
+    "source",
+    "external_id",
+)
+
+
+def _apply(obj, data, fields):
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise InvalidInput({f: [_("Unknown field.")] for f in sorted(unknown)})
+    for key, value in data.items():
+        setattr(obj, key, value)
+
+
+def _validate_structure(obj):
+    """Model validation (heights, choices, technologies) as field errors."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean(
+            exclude=["commune", "operator", "applicant", "created_by", "application_type"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc
+
+
+def _save_station(user, station, data):
+    _apply(station, data, STATION_FIELDS)
+    if station.operator_id is None or station.operator.kind != "operator":
+        raise InvalidInput({"operator": [_("Choose a telecom operator.")]})
+    if not can_edit_station(user, station.operator):
+        raise PermissionDenied()
+    station.commune = check_location(
+        station.location, station.commune if station.commune_id else None
+    )
+    _validate_structure(station)
+    try:
+        with transaction.atomic():
+            station.save()
+            ensure_in_scope(user, station)
+    except IntegrityError as exc:
+        if "station_operator_code_uniq" in str(exc):
+            raise InvalidInput(
+                {"code": [_("This operator already has a station with this code.")]}
+            ) from exc
+        if "station_source_external_id_uniq" in str(exc):
+            raise InvalidInput(
+                {"external_id": [_("A station with this source and external id exists.")]}
+            ) from exc
+        raise
+    return station
+
+
+@transaction.atomic
+def create_station(user, **data):
+    with acting_as(user):
+        return _save_station(user, Station(), data)
+
+
+@transaction.atomic
+def update_station(user, station, **data):
+    if not can_edit_station(user, station.operator) or not can_access(user, station):
+        raise PermissionDenied()
+    with acting_as(user):
+        return _save_station(user, station, data)
+
+
+# --- Public sites ----------------------------------------------------------------------------------
+
+PUBLIC_SITE_FIELDS = (
+    "name",
+    "owner",
+    "address",
+    "commune",
+    "land_category",
+    "location",
+    "area",
+    "building_height_m",
+    "capacity",
+    "conditions",
+    "status",
+)
+
+
+@transaction.atomic
+def save_public_site(user, site=None, **data):
+    if not is_city_official(user):
+        raise PermissionDenied()
+    site = site or PublicSite()
+    _apply(site, data, PUBLIC_SITE_FIELDS)
+    site.commune = check_location(site.location, site.commune if site.commune_id else None)
+    from django.core.exceptions import ValidationError
+
+    try:
+        site.full_clean(exclude=["commune", "owner"])
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc
+    with acting_as(user):
+        site.save()
+    return site
+
+
+def refresh_site_occupancy(site):
+    """A site is occupied once its approved stations reach its capacity."""
+    taken = site.applications.filter(status__in=[S.APPROVED, S.DEEMED_APPROVED]).count()
+    status = PublicSite.Status.OCCUPIED if taken >= site.capacity else site.status
+    if status == PublicSite.Status.OCCUPIED and site.status != status:
+        site.status = status
+        site.save(update_fields=["status", "updated_at"])
+
+
+# --- Permit applications: the workflow ----------------------------------------------------------------
+
+APPLICANT, OFFICIAL, SYSTEM = "applicant", "official", "system"
+
+# (from status, action) -> (to status, who may do it)
+TRANSITIONS = {
+    (S.DRAFT, "submit"): (S.SUBMITTED, APPLICANT),
+    (S.DRAFT, "withdraw"): (S.WITHDRAWN, APPLICANT),
+    (S.SUBMITTED, "return"): (S.RETURNED, OFFICIAL),
+    (S.SUBMITTED, "accept"): (S.UNDER_REVIEW, OFFICIAL),
+    (S.SUBMITTED, "withdraw"): (S.WITHDRAWN, APPLICANT),
+    (S.RETURNED, "resubmit"): (S.RESUBMITTED, APPLICANT),
+    (S.RETURNED, "withdraw"): (S.WITHDRAWN, APPLICANT),
+    (S.RESUBMITTED, "return"): (S.RETURNED, OFFICIAL),
+    (S.RESUBMITTED, "accept"): (S.UNDER_REVIEW, OFFICIAL),
+    (S.RESUBMITTED, "withdraw"): (S.WITHDRAWN, APPLICANT),
+    (S.UNDER_REVIEW, "return"): (S.RETURNED, OFFICIAL),
+    (S.UNDER_REVIEW, "approve"): (S.APPROVED, OFFICIAL),
+    (S.UNDER_REVIEW, "reject"): (S.REJECTED, OFFICIAL),
+    (S.UNDER_REVIEW, "withdraw"): (S.WITHDRAWN, APPLICANT),
+    (S.SUBMITTED, "deem_approved"): (S.DEEMED_APPROVED, SYSTEM),
+    (S.RESUBMITTED, "deem_approved"): (S.DEEMED_APPROVED, SYSTEM),
+    (S.UNDER_REVIEW, "deem_approved"): (S.DEEMED_APPROVED, SYSTEM),
+}
+ACTION_LABELS = {
+    "submit": gettext_lazy("Submit"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "return": gettext_lazy("Return for supplement"),
+    "accept": gettext_lazy("Accept as complete"),
+    "resubmit": gettext_lazy("Resubmit"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+}
+OPEN_STATUSES = (S.SUBMITTED, S.RETURNED, S.RESUBMITTED, S.UNDER_REVIEW)
+DECIDED_STATUSES = (S.APPROVED, S.REJECTED, S.DEEMED_APPROVED, S.WITHDRAWN)
+
+
+def allowed_actions(user, application):
+    """The actions ``user`` may take on ``application`` now (for buttons and the API)."""
+    actions = []
+    for (status, action), (_to, who) in TRANSITIONS.items():
+        if status == application.status and who != SYSTEM and _may(user, application, who):
+            actions.append(action)
+    return actions
+
+
+def _may(user, application, who):
+    if who == APPLICANT:
+        return acts_for_operator(user, application.applicant_id)
+    if who == OFFICIAL:
+        return is_city_official(user)
+    return user is None  # the system (Celery) acts without a user
+
+
+def _lock(application, expected_version=None):
+    locked = (
+        PermitApplication.objects.select_for_update()
+        .select_related("application_type")
+        .get(pk=application.pk)
+    )
+    if expected_version is not None and int(expected_version) != locked.version:
+        raise Conflict(
+            _(
+                "Someone else changed this application first (it is now: %(status)s). Reload it and try again."
+            )
+            % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _transition(
+    user, application, action, *, note="", expected_version=None, today=None, **changes
+):
+    """Move ``application`` by ``action`` if the table allows it for this user; record and notify."""
+    if user is not None and not can_access(user, application):
+        raise PermissionDenied()
+    app = _lock(application, expected_version)
+    target = TRANSITIONS.get((app.status, action))
+    if target is None:
+        if app.status in DECIDED_STATUSES:
+            raise Conflict(
+                _("This application has already been decided: %(status)s.")
+                % {"status": app.get_status_display()}
+            )
+        raise InvalidTransition(
+            _("“%(action)s” is not possible while the application is “%(status)s”.")
+            % {"action": ACTION_LABELS.get(action, action), "status": app.get_status_display()}
+        )
+    to_status, who = target
+    if not _may(user, app, who):
+        raise PermissionDenied()
+    today = today or timezone.localdate()
+    from_status = app.status
+    for key, value in changes.items():
+        setattr(app, key, value)
+    app.status = to_status
+    app.version += 1
+    _run_clock(app, from_status, to_status, today)
+    with acting_as(user, action=f"permit.{action}"):
+        app.save()
+        ApplicationEvent.objects.create(
+            application=app,
+            kind=ApplicationEvent.Kind.STATUS,
+            from_status=from_status,
+            to_status=to_status,
+            actor=user,
+            note=note,
+        )
+    _notify_change(user, app, to_status, note)
+    return app
+
+
+def _run_clock(app, from_status, to_status, today):
+    """The statutory clock: runs from submission, stops while returned, restarts on resubmission."""
+    kind = app.application_type
+    if to_status == S.SUBMITTED:
+        app.submitted_at = timezone.now()
+        app.days_used_before = 0
+        _start_clock(app, today)
+    elif to_status == S.RESUBMITTED:
+        _start_clock(app, today)
+    elif to_status == S.RETURNED:
+        app.days_used_before = min(kind.decision_days, days_used(app, today))
+        app.clock_running = False
+        app.completeness_due = None
+    elif to_status == S.UNDER_REVIEW:
+        app.completeness_due = None
+    elif to_status in DECIDED_STATUSES:
+        if app.clock_running:
+            app.days_used_before = days_used(app, today)
+        app.clock_running = False
+        app.completeness_due = None
+
+
+def _start_clock(app, today):
+    kind = app.application_type
+    app.clock_running = True
+    app.clock_started_on = today
+    app.completeness_due = add_working_days(today, kind.completeness_days)
+    app.decision_due = add_working_days(today, max(kind.decision_days - app.days_used_before, 0))
+    app.overdue = False
+
+
+def days_used(app, today=None):
+    """Working days the clock has run so far."""
+    today = today or timezone.localdate()
+    used = app.days_used_before
+    if app.clock_running and app.clock_started_on:
+        used += max(working_days_between(app.clock_started_on, today), 0)
+    return used
+
+
+def days_left(app, today=None):
+    """Working days left before the decision deadline (negative when late; None before submission)."""
+    if app.status == S.DRAFT:
+        return None
+    return app.application_type.decision_days - days_used(app, today)
+
+
+def _notify_change(user, app, to_status, note):
+    url = reverse("stations:application-detail", args=[app.pk])
+    title = _("Application %(number)s: %(status)s") % {
+        "number": app.number,
+        "status": app.get_status_display(),
+    }
+    recipients = list(staff_of(app.applicant))
+    if to_status in (S.SUBMITTED, S.RESUBMITTED, S.WITHDRAWN):
+        recipients += list(city_officials())
+    notify([u for u in recipients if user is None or u.pk != user.pk], title, url=url, body=note)
+
+
+# --- Permit applications: the actions ------------------------------------------------------------------
+
+APPLICATION_FIELDS = (
+    "application_type",
+    "public_site",
+    "station",
+    "station_code",
+    "station_name",
+    "address",
+    "commune",
+    "location",
+    "structure_type",
+    "structure_height_m",
+    "building_height_m",
+    "technologies",
+    "land_category",
+    "sharing_justification",
+)
+
+
+@transaction.atomic
+def save_draft(user, application=None, **data):
+    """Create or edit a draft. The applicant is the user's operator; a public site fills in the
+    location, commune, address and land category."""
+    if application is None:
+        if not user.organization_id or not acts_for_operator(user, user.organization_id):
+            raise PermissionDenied(_("Only an operator's staff can apply."))
+        application = PermitApplication(applicant=user.organization, created_by=user)
+    elif application.status != S.DRAFT:
+        raise InvalidTransition(_("Only a draft can be edited."))
+    elif not acts_for_operator(user, application.applicant_id):
+        raise PermissionDenied()
+    site = data.get("public_site")
+    if site is not None:
+        if site.status == PublicSite.Status.OCCUPIED:
+            raise InvalidInput({"public_site": [_("This site is already occupied.")]})
+        data.setdefault("location", site.location)
+        data.setdefault("commune", site.commune)
+        data.setdefault("address", site.address)
+        data.setdefault("land_category", site.land_category)
+        if site.building_height_m and not data.get("building_height_m"):
+            data["building_height_m"] = site.building_height_m
+    station = data.get("station")
+    if station is not None and station.operator_id != application.applicant_id:
+        raise InvalidInput({"station": [_("The station belongs to another operator.")]})
+    _apply(application, data, APPLICATION_FIELDS)
+    application.commune = check_location(
+        application.location, application.commune if application.commune_id else None
+    )
+    _validate_structure(application)
+    with acting_as(user):
+        application.save()
+    return application
+
+
+def colocation_candidates(application):
+    """Other operators' stations near the proposed location, nearest first (distance in metres)."""
+    return selectors.nearby_stations(
+        application.location,
+        settings.COLOCATION_RADIUS_M,
+        exclude_operator=application.applicant_id,
+    )
+
+
+@transaction.atomic
+def submit(user, application, sharing_justification=None, today=None):
+    """Submit a draft: numbers it, runs the co-location check and starts the clock.
+
+    When other operators' structures stand within the radius, the applicant must say why it will
+    not share one.
+    """
+    app = _lock(application)
+    candidates = colocation_candidates(app)
+    justification = (
+        sharing_justification if sharing_justification is not None else app.sharing_justification
+    ).strip()
+    if candidates and not justification:
+        raise InvalidInput(
+            {
+                "sharing_justification": [
+                    _(
+                        "%(n)d structures of other operators stand within %(r)d m: say why you will not share one."
+                    )
+                    % {"n": len(candidates), "r": settings.COLOCATION_RADIUS_M}
+                ]
+            }
+        )
+    if (
+        Station.objects.filter(operator_id=app.applicant_id, code=app.station_code)
+        .exclude(pk=app.station_id)
+        .exists()
+    ):
+        raise InvalidInput(
+            {"station_code": [_("This operator already has a station with this code.")]}
+        )
+    number = app.number or f"HN-{(today or timezone.localdate()).year}-{app.pk:06d}"
+    return _transition(
+        user,
+        app,
+        "submit",
+        today=today,
+        number=number,
+        sharing_justification=justification,
+        colocation_candidates=[c.as_dict() for c in candidates],
+    )
+
+
+def resubmit(user, application, note="", today=None):
+    return _transition(user, application, "resubmit", note=note, today=today)
+
+
+def withdraw(user, application, note="", today=None):
+    return _transition(user, application, "withdraw", note=note, today=today)
+
+
+def return_for_supplement(user, application, note, expected_version=None, today=None):
+    if not (note or "").strip():
+        raise InvalidInput({"note": [_("Say what is missing.")]})
+    return _transition(
+        user, application, "return", note=note, expected_version=expected_version, today=today
+    )
+
+
+def accept(user, application, note="", expected_version=None, today=None):
+    return _transition(
+        user, application, "accept", note=note, expected_version=expected_version, today=today
+    )
+
+
+@transaction.atomic
+def approve(user, application, decision_number, note="", expected_version=None, today=None):
+    if not (decision_number or "").strip():
+        raise InvalidInput({"decision_number": [_("Enter the decision number.")]})
+    app = _transition(
+        user,
+        application,
+        "approve",
+        note=note,
+        expected_version=expected_version,
+        today=today,
+        decision_number=decision_number.strip(),
+        decided_at=timezone.now(),
+        decided_by=user,
+    )
+    return _grant(user, app)
+
+
+def reject(user, application, reasons, expected_version=None, today=None):
+    if not (reasons or "").strip():
+        raise InvalidInput({"reasons": [_("Give the reasons for the rejection.")]})
+    return _transition(
+        user,
+        application,
+        "reject",
+        note=reasons,
+        expected_version=expected_version,
+        today=today,
+        decision_reason=reasons.strip(),
+        decided_at=timezone.now(),
+        decided_by=user,
+    )
+
+
+def _grant(user, app):
+    """An approved (or deemed approved) permit creates or updates the station and occupies the site."""
+    station = app.station or Station(operator_id=app.applicant_id, code=app.station_code)
+    for field in (
+        "structure_type",
+        "structure_height_m",
+        "building_height_m",
+        "technologies",
+        "land_category",
+        "location",
+        "commune",
+        "address",
+    ):
+        setattr(station, field, getattr(app, field))
+    station.name = app.station_name
+    station.status = Station.Status.PERMITTED
+    station.permit_reference = app.decision_number or app.number
+    with acting_as(user, action="permit.grant"):
+        station.save()
+        if app.station_id != station.pk:
+            app.station = station
+            app.save(update_fields=["station", "updated_at"])
+    if app.public_site_id:
+        refresh_site_occupancy(app.public_site)
+    return app
+
+
+@transaction.atomic
+def post_message(user, application, text):
+    if not can_access(user, application) or not (
+        is_city_official(user) or acts_for_operator(user, application.applicant_id)
+    ):
+        raise PermissionDenied()
+    if not (text or "").strip():
+        raise InvalidInput({"text": [_("Write a message.")]})
+    event = ApplicationEvent.objects.create(
+        application=application, kind=ApplicationEvent.Kind.MESSAGE, actor=user, note=text.strip()
+    )
+    recipients = staff_of(application.applicant) if is_city_official(user) else city_officials()
+    notify(
+        [u for u in recipients if u.pk != user.pk],
+        _("New message on application %(number)s")
+        % {"number": application.number or application.pk},
+        url=reverse("stations:application-detail", args=[application.pk]),
+        body=text,
+    )
+    return event
+
+
+@transaction.atomic
+def upload_document(user, application, document_type, uploaded):
+    """Attach a document; its content must be PDF, JPEG or PNG whatever its name says."""
+    if not acts_for_operator(user, application.applicant_id):
+        raise PermissionDenied()
+    if application.status not in (S.DRAFT, S.RETURNED, S.SUBMITTED, S.RESUBMITTED, S.UNDER_REVIEW):
+        raise InvalidTransition(_("Documents cannot be added to a decided application."))
+    content_type = check_upload(uploaded)
+    document = ApplicationDocument(
+        application=application,
+        document_type=document_type,
+        original_name=uploaded.name[:255],
+        content_type=content_type,
+        size=uploaded.size,
+        uploaded_by=user,
+    )
+    document.file.save(uploaded.name, uploaded, save=False)
+    document.save()
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.DOCUMENT,
+        actor=user,
+        note=f"{document_type.name}: {uploaded.name}",
+    )
+    return document
+
+
+# --- Deadlines (Celery beat, daily) -------------------------------------------------------------------
+
+
+@dataclass
+class DeadlineRun:
+    overdue: int = 0
+    deemed_approved: int = 0
+
+
+def process_deadlines(today=None):
+    """Mark applications past their decision deadline overdue, notify both sides, and move those
+    whose type allows tacit approval to "deemed approved". Idempotent: a second run changes nothing."""
+    today = today or timezone.localdate()
+    result = DeadlineRun()
+    late = PermitApplication.objects.filter(
+        status__in=OPEN_STATUSES, clock_running=True, decision_due__lt=today
+    ).select_related("application_type", "applicant")
+    for app in late:
+        with transaction.atomic():
+            if app.application_type.tacit_approval and app.status != S.RETURNED:
+                app = _transition(
+                    None,
+                    app,
+                    "deem_approved",
+                    today=today,
+                    note=_("Deemed approved: no decision by %(date)s.")
+                    % {"date": app.decision_due.strftime("%d/%m/%Y")},
+                    decided_at=timezone.now(),
+                    overdue=True,
+                )
+                _grant(None, app)
+                result.deemed_approved += 1
+            elif not app.overdue:
+                app.overdue = True
+                app.save(update_fields=["overdue", "updated_at"])
+                ApplicationEvent.objects.create(
+                    application=app,
+                    kind=ApplicationEvent.Kind.OVERDUE,
+                    note=_("The decision deadline %(date)s has passed.")
+                    % {"date": app.decision_due.strftime("%d/%m/%Y")},
+                )
+                title = _("Application %(number)s is overdue") % {"number": app.number}
+                url = reverse("stations:application-detail", args=[app.pk])
+                notify(list(staff_of(app.applicant)) + list(city_officials()), title, url=url)
+                result.overdue += 1
+    return result
