@@ -643,3 +643,270 @@ def process_deadlines(today=None):
                 notify(list(staff_of(app.applicant)) + list(city_officials()), title, url=url)
                 result.overdue += 1
     return result
+
+
+# --- Bulk import of the register -------------------------------------------------------------------
+
+IMPORT_COLUMNS = (
+    "operator",
+    "code",
+    "name",
+    "address",
+    "commune",
+    "lon",
+    "lat",
+    "structure_type",
+    "structure_height_m",
+    "building_height_m",
+    "technologies",
+    "land_category",
+    "status",
+    "permit_reference",
+    "commissioned_on",
+)
+REQUIRED_COLUMNS = (
+    "operator",
+    "code",
+    "name",
+    "lon",
+    "lat",
+    "structure_type",
+    "structure_height_m",
+    "land_category",
+)
+
+
+def _row_form_class():
+    from django import forms
+
+    from stations.models import (
+        BUILDING_HEIGHT_VALIDATORS,
+        HEIGHT_VALIDATORS,
+        LandCategory,
+        StructureType,
+        Technology,
+    )
+
+    class StationRowForm(forms.Form):
+        operator = forms.CharField(max_length=32)
+        code = forms.CharField(max_length=50)
+        name = forms.CharField(max_length=255)
+        address = forms.CharField(max_length=500, required=False)
+        commune = forms.CharField(max_length=5, required=False)
+        lon = forms.FloatField(min_value=-180, max_value=180)
+        lat = forms.FloatField(min_value=-90, max_value=90)
+        structure_type = forms.ChoiceField(choices=StructureType.choices)
+        structure_height_m = forms.DecimalField(
+            max_digits=6, decimal_places=2, validators=HEIGHT_VALIDATORS
+        )
+        building_height_m = forms.DecimalField(
+            max_digits=6, decimal_places=2, required=False, validators=BUILDING_HEIGHT_VALIDATORS
+        )
+        technologies = forms.CharField(required=False)
+        land_category = forms.ChoiceField(choices=LandCategory.choices)
+        status = forms.ChoiceField(choices=Station.Status.choices, required=False)
+        permit_reference = forms.CharField(max_length=100, required=False)
+        commissioned_on = forms.DateField(required=False, input_formats=["%d/%m/%Y", "%Y-%m-%d"])
+
+        def clean_technologies(self):
+            values = [
+                v.strip().upper()
+                for v in self.cleaned_data["technologies"].replace(",", ";").split(";")
+                if v.strip()
+            ]
+            valid = set(Technology.values)
+            bad = [v for v in values if v not in valid]
+            if bad:
+                raise forms.ValidationError(
+                    _("Unknown technology: %(v)s (use 2G, 3G, 4G, 5G).") % {"v": ", ".join(bad)}
+                )
+            return sorted(set(values))
+
+    return StationRowForm
+
+
+def _communes_of_points(points):
+    """{index: unit id} for each (index, lon, lat), in one query against the boundaries."""
+    if not points:
+        return {}
+    from django.db import connection
+
+    sql = """
+        SELECT p.i, u.id FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS p(i, x, y)
+        JOIN core_administrativeunit u ON ST_Intersects(u.boundary, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326))
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [[p[0] for p in points], [p[1] for p in points], [p[2] for p in points]]
+        )
+        return dict(cursor.fetchall())
+
+
+def import_stations(user, uploaded):
+    """Create or update stations from a CSV/XLSX file (one row a station, keyed by operator + code).
+
+    Every row is checked first; any error refuses the whole file with (row, column, message) for each
+    problem, and nothing is written. Returns ImportResult(created, updated).
+    """
+    from django.contrib.gis.geos import Point
+
+    from core.exceptions import ImportRejected
+    from core.geo import VIETNAM_EXTENT
+    from core.models import AdministrativeUnit, Organization
+    from core.selectors import boundaries_loaded
+    from core.services import ImportResult
+    from core.tabular import read_table
+    from core.text import fold
+
+    header, rows = read_table(uploaded)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ImportRejected(_("Missing columns: %(cols)s") % {"cols": ", ".join(missing)})
+    form_class = _row_form_class()
+    operators = {o.code: o for o in Organization.objects.filter(kind=Organization.Kind.OPERATOR)}
+    communes = dict(AdministrativeUnit.objects.values_list("code", "id"))
+    errors, valid, seen = [], [], {}
+    for number, values in rows:
+        form = form_class(values)
+        if not form.is_valid():
+            errors += [
+                {"row": number, "column": col, "message": str(msg)}
+                for col, msgs in form.errors.items()
+                for msg in msgs
+            ]
+            continue
+        data = form.cleaned_data
+        operator = operators.get(data["operator"].strip().upper())
+        if operator is None:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "operator",
+                    "message": _("Unknown operator %(code)s.") % {"code": data["operator"]},
+                }
+            )
+            continue
+        if not can_edit_station(user, operator):
+            errors.append(
+                {
+                    "row": number,
+                    "column": "operator",
+                    "message": _("You may not import stations of %(op)s.") % {"op": operator},
+                }
+            )
+            continue
+        x1, y1, x2, y2 = VIETNAM_EXTENT
+        if not (x1 <= data["lon"] <= x2 and y1 <= data["lat"] <= y2):
+            errors.append(
+                {
+                    "row": number,
+                    "column": "lon",
+                    "message": str(_("The location is outside Vietnam.")),
+                }
+            )
+            continue
+        if data["commune"] and data["commune"] not in communes:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "commune",
+                    "message": _("Unknown unit code %(code)s: not one of Hanoi's units.")
+                    % {"code": data["commune"]},
+                }
+            )
+            continue
+        key = (operator.pk, data["code"])
+        if key in seen:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "code",
+                    "message": _("Station %(code)s already appears on row %(row)d.")
+                    % {"code": data["code"], "row": seen[key]},
+                }
+            )
+            continue
+        seen[key] = number
+        valid.append((number, operator, data))
+    found = _communes_of_points([(i, d["lon"], d["lat"]) for i, (_n, _o, d) in enumerate(valid)])
+    with_boundaries = boundaries_loaded()
+    unit_names = dict(AdministrativeUnit.objects.values_list("id", "name"))
+    for i, (number, _operator, data) in enumerate(valid):
+        given = communes.get(data["commune"]) if data["commune"] else None
+        actual = found.get(i)
+        if with_boundaries and actual is None:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "lon",
+                    "message": str(_("The location is outside Hanoi's communes.")),
+                }
+            )
+        elif with_boundaries and given and given != actual:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "commune",
+                    "message": _("The location is in %(found)s, not in %(given)s.")
+                    % {"found": unit_names[actual], "given": unit_names[given]},
+                }
+            )
+        elif not with_boundaries and not given:
+            errors.append(
+                {"row": number, "column": "commune", "message": str(_("Choose the commune."))}
+            )
+        data["commune_id"] = actual or given
+    if errors:
+        raise ImportRejected(errors=sorted(errors, key=lambda e: e["row"]))
+    existing = {
+        (s.operator_id, s.code): s
+        for s in Station.objects.filter(
+            operator_id__in={o.pk for _n, o, _d in valid},
+            code__in={d["code"] for _n, _o, d in valid},
+        )
+    }
+    creates, updates = [], []
+    for _number, operator, data in valid:
+        station = existing.get((operator.pk, data["code"])) or Station(
+            operator=operator, code=data["code"]
+        )
+        station.name, station.address = data["name"], data["address"]
+        station.commune_id = data["commune_id"]
+        station.location = Point(data["lon"], data["lat"], srid=4326)
+        station.structure_type, station.land_category = (
+            data["structure_type"],
+            data["land_category"],
+        )
+        station.structure_height_m, station.building_height_m = (
+            data["structure_height_m"],
+            data["building_height_m"],
+        )
+        station.technologies = data["technologies"]
+        station.status = data["status"] or station.status or Station.Status.OPERATING
+        station.permit_reference = data["permit_reference"]
+        station.commissioned_on = data["commissioned_on"]
+        station.search_text = fold(" ".join([station.code, station.name, station.address]))
+        (updates if station.pk else creates).append(station)
+    fields = [
+        "name",
+        "address",
+        "commune",
+        "location",
+        "structure_type",
+        "land_category",
+        "structure_height_m",
+        "building_height_m",
+        "technologies",
+        "status",
+        "permit_reference",
+        "commissioned_on",
+        "search_text",
+        "updated_at",
+    ]
+    now = timezone.now()
+    for station in updates:
+        station.updated_at = now
+    with transaction.atomic(), acting_as(user, action="stations.import"):
+        Station.objects.bulk_create(creates, batch_size=1000)
+        Station.objects.bulk_update(updates, fields, batch_size=1000)
+    return ImportResult(created=len(creates), updated=len(updates))
