@@ -151,7 +151,10 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
     permit_reference = models.CharField(_("permit reference"), max_length=100, blank=True)
     commissioned_on = models.DateField(_("commissioning date"), null=True, blank=True)
     non_bulky = models.GeneratedField(
-        expression=non_bulky_condition(),
+        # CASE, not the bare condition: a missing building height must give false, not NULL.
+        expression=models.Case(
+            models.When(non_bulky_condition(), then=models.Value(True)), default=models.Value(False)
+        ),
         output_field=models.BooleanField(),
         db_persist=True,
         verbose_name=_("non-bulky"),

@@ -394,12 +394,15 @@ def save_draft(user, application=None, **data):
     if site is not None:
         if site.status == PublicSite.Status.OCCUPIED:
             raise InvalidInput({"public_site": [_("This site is already occupied.")]})
-        data.setdefault("location", site.location)
-        data.setdefault("commune", site.commune)
-        data.setdefault("address", site.address)
-        data.setdefault("land_category", site.land_category)
-        if site.building_height_m and not data.get("building_height_m"):
-            data["building_height_m"] = site.building_height_m
+        for key, value in (
+            ("location", site.location),
+            ("commune", site.commune),
+            ("address", site.address),
+            ("land_category", site.land_category),
+            ("building_height_m", site.building_height_m),
+        ):
+            if data.get(key) in (None, "") and value not in (None, ""):
+                data[key] = value
     station = data.get("station")
     if station is not None and station.operator_id != application.applicant_id:
         raise InvalidInput({"station": [_("The station belongs to another operator.")]})
