@@ -406,7 +406,7 @@ def test_import_creates_then_updates(minh):
 
 
 def test_import_xlsx(minh, xlsx_bytes):
-    rows = [h for h in HEADER.strip().split(",")]
+    rows = HEADER.strip().split(",")
     data = xlsx_bytes([rows, GOOD.strip().split(",")])
     result = services.import_stations(minh, SimpleUploadedFile("s.xlsx", data))
     assert result.created == 1
