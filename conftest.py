@@ -20,7 +20,7 @@ def load_test_reference_data():
     from core import services
     from core.models import AdministrativeUnit, LegacyUnit
 
-    services.load_reference_data()
+    services.load_all_reference_data()
     if (
         WARDS_GEOJSON.exists()
         and not AdministrativeUnit.objects.filter(boundary__isnull=False).exists()

@@ -53,6 +53,21 @@ def load_reference_data():
     return result
 
 
+def load_all_reference_data():
+    """Core's reference data, then every app's ``<app>/reference.py`` load(), in INSTALLED_APPS order."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    result = load_reference_data()
+    for config in apps.get_app_configs():
+        module = f"{config.name}.reference"
+        if config.name != "core" and "." not in config.name and find_spec(module):
+            import_module(module).load()
+    return result
+
+
 def _load_organizations(result):
     records = json.loads((DATA_DIR / "organizations.json").read_text(encoding="utf-8"))
     by_code = {}

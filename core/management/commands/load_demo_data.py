@@ -15,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        services.load_reference_data()
+        services.load_all_reference_data()
         with acting_as(None, command="load_demo_data"):
             for config in apps.get_app_configs():
                 module_name = f"{config.name}.demo"

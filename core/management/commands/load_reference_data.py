@@ -4,10 +4,10 @@ from core import services
 
 
 class Command(BaseCommand):
-    help = "Load role groups, organisations and Hanoi's 126 units (idempotent)."
+    help = "Load role groups, organisations, Hanoi's 126 units and every app's reference data (idempotent)."
 
     def handle(self, *args, **options):
-        result = services.load_reference_data()
+        result = services.load_all_reference_data()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Reference data: {result.created} created, {result.updated} updated, "
