@@ -72,5 +72,7 @@ def _xlsx_rows(uploaded):
     try:
         workbook = load_workbook(uploaded, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ImportRejected(_("The Excel file cannot be read: %(error)s") % {"error": exc}) from exc
+        raise ImportRejected(
+            _("The Excel file cannot be read: %(error)s") % {"error": exc}
+        ) from exc
     return iter(list(workbook.active.iter_rows(values_only=True)))

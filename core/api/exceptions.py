@@ -11,7 +11,9 @@ from core.exceptions import DomainError, InvalidInput
 def exception_handler(exc, context):
     if isinstance(exc, InvalidInput):
         # Field errors in DRF's own shape: {"field": ["message", ...]}.
-        body = {k: [str(m) for m in v] for k, v in exc.errors.items()} or {"detail": str(exc.message)}
+        body = {k: [str(m) for m in v] for k, v in exc.errors.items()} or {
+            "detail": str(exc.message)
+        }
         return Response(body, status=exc.status_code)
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message)}
