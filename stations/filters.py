@@ -1,5 +1,7 @@
 """One FilterSet per list: the HTML page and the API filter with the same class."""
 
+import math
+
 import django_filters
 from django import forms
 from django.contrib.gis.db.models import PointField
@@ -20,38 +22,68 @@ from stations.models import (
 )
 
 
-class BBoxFilter(django_filters.CharFilter):
-    """``bbox=min_lon,min_lat,max_lon,max_lat`` (WGS 84)."""
+def _numbers(value, count, message):
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise forms.ValidationError(message) from None
+    if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
+        raise forms.ValidationError(message)
+    return numbers
 
-    def filter(self, qs, value):
+
+class BBoxField(forms.CharField):
+    """``min_lon,min_lat,max_lon,max_lat`` (WGS 84) -> a Polygon, validated with the form."""
+
+    def clean(self, value):
+        value = super().clean(value)
         if not value:
-            return qs
-        try:
-            x1, y1, x2, y2 = (float(v) for v in value.split(","))
-        except ValueError:
-            raise forms.ValidationError(
-                _("Give the box as min_lon,min_lat,max_lon,max_lat.")
-            ) from None
+            return None
+        x1, y1, x2, y2 = _numbers(value, 4, _("Give the box as min_lon,min_lat,max_lon,max_lat."))
         if not (x1 < x2 and y1 < y2):
             raise forms.ValidationError(_("The box's minimum must be below its maximum."))
+        if not (x1 >= -180 and x2 <= 180 and y1 >= -90 and y2 <= 90):
+            raise forms.ValidationError(_("The box must lie within -180..180, -90..90."))
         box = Polygon.from_bbox((x1, y1, x2, y2))
         box.srid = 4326
-        return qs.filter(**{f"{self.field_name}__intersects": box})
+        return box
 
 
-class NearFilter(django_filters.CharFilter):
-    """``near=lon,lat,radius_m``: within that many metres (at most 50 km)."""
+class NearField(forms.CharField):
+    """``lon,lat,radius_m`` -> (Point, metres), validated with the form."""
 
-    def filter(self, qs, value):
+    def clean(self, value):
+        value = super().clean(value)
         if not value:
-            return qs
-        try:
-            lon, lat, radius = (float(v) for v in value.split(","))
-        except ValueError:
-            raise forms.ValidationError(_("Give the point as lon,lat,radius_m.")) from None
+            return None
+        lon, lat, radius = _numbers(value, 3, _("Give the point as lon,lat,radius_m."))
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise forms.ValidationError(_("The point must lie within -180..180, -90..90."))
         if not (0 < radius <= 50_000):
             raise forms.ValidationError(_("The radius must be between 0 and 50,000 m."))
-        point = Point(lon, lat, srid=4326)
+        return Point(lon, lat, srid=4326), radius
+
+
+class BBoxFilter(django_filters.Filter):
+    """``bbox=min_lon,min_lat,max_lon,max_lat``: records whose geometry meets the box."""
+
+    field_class = BBoxField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__intersects": value})
+
+
+class NearFilter(django_filters.Filter):
+    """``near=lon,lat,radius_m``: within that many metres (at most 50 km)."""
+
+    field_class = NearField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        point, radius = value
         # Metres through the geography cast, which the GiST index station_location_geog_idx covers.
         geography = Cast(self.field_name, PointField(geography=True, srid=4326))
         return qs.annotate(_geog=geography).filter(_geog__dwithin=(point, D(m=radius)))
@@ -68,7 +100,7 @@ def communes():
 class StationFilter(django_filters.FilterSet):
     q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
     operator = django_filters.ModelMultipleChoiceFilter(
-        queryset=operators(), to_field_name="code", label=_("Operator")
+        field_name="operator__code", queryset=operators(), to_field_name="code", label=_("Operator")
     )
     commune = django_filters.ModelChoiceFilter(
         queryset=communes(), to_field_name="code", label=_("Commune")

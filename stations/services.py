@@ -51,6 +51,7 @@ def acts_for_operator(user, operator):
         and user.has_role(roles.OPERATOR_STAFF, roles.API_CLIENT)
         and user.organization_id is not None
         and user.organization_id == getattr(operator, "pk", operator)
+        and user.organization.kind == "operator"
     )
 
 
@@ -257,6 +258,7 @@ def _lock(application, expected_version=None):
     return locked
 
 
+@transaction.atomic
 def _transition(
     user, application, action, *, note="", expected_version=None, today=None, **changes
 ):
@@ -432,6 +434,8 @@ def submit(user, application, sharing_justification=None, today=None):
     When other operators' structures stand within the radius, the applicant must say why it will
     not share one.
     """
+    if not acts_for_operator(user, application.applicant_id) or not can_access(user, application):
+        raise PermissionDenied()
     app = _lock(application)
     candidates = colocation_candidates(app)
     justification = (

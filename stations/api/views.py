@@ -1,0 +1,489 @@
+"""The stations API: the register, the public-site catalogue and permit applications.
+
+Reads come from stations.selectors (scoped to the user: another operator's record is a 404), writes
+go through stations.services (permission, state and business rules; their domain errors become
+400/403/409 in core.api.exceptions). Lists of stations and sites are GeoJSON pages written by
+PostgreSQL: the keyset paginator picks the page's ids, one query writes the FeatureCollection, so a
+page costs the same few queries whatever its size.
+"""
+
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.api.pagination import KeysetPagination
+from core.geojson import feature_collection
+from stations import filters, selectors, services
+from stations.api.serializers import (
+    SITE_PROPERTIES,
+    STATION_PROPERTIES,
+    ApplicationDetailSerializer,
+    ApplicationSerializer,
+    ApproveSerializer,
+    DecisionNoteSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    EventSerializer,
+    MessageSerializer,
+    NoteSerializer,
+    PublicSiteSerializer,
+    RejectSerializer,
+    StationSerializer,
+    SubmitSerializer,
+)
+from stations.models import PermitApplication, Technology
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=_("The ETag of your last read: if the record changed since, the answer is 412."),
+)
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+GEOJSON = "application/geo+json"
+
+# --- Shared pieces (candidates for core.api once a second app lists GeoJSON) -------------------------
+
+
+def api_filterset(filterset_class):
+    """The API list's FilterSet: the page's own, less ``ordering`` (a cursor fixes the order)."""
+    return type(f"{filterset_class.__name__}API", (filterset_class,), {"ordering": None})
+
+
+class GeoJSONKeysetPagination(KeysetPagination):
+    """Keyset pages as a GeoJSON FeatureCollection with ``next`` and ``previous`` links."""
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "allOf": [
+                schema,
+                {
+                    "type": "object",
+                    "required": ["next", "previous"],
+                    "properties": {"next": link, "previous": link},
+                },
+            ]
+        }
+
+
+class GeoJSONListMixin:
+    """``list`` as a FeatureCollection page written by PostgreSQL: one query for the page's ids
+    (keyset), one for the JSON; no serializer runs per row."""
+
+    pagination_class = GeoJSONKeysetPagination
+    geojson_geometry = "location"
+    geojson_properties: dict = {}
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        pk = queryset.model._meta.pk.attname
+        # Only the ids (and the cursor's ordering columns) of the page are read here.
+        ordering = self.paginator.get_ordering(request, queryset, self)
+        columns = dict.fromkeys([pk, *(field.lstrip("-") for field in ordering)])
+        rows = self.paginator.paginate_queryset(queryset.values(*columns), request, view=self)
+        ids = [row[pk] for row in rows]
+        text = feature_collection(
+            self.get_queryset().filter(pk__in=ids),
+            geometry=self.geojson_geometry,
+            properties=self.geojson_properties,
+            id_field="public_id",
+            order_by=pk,
+            members={
+                "next": self.paginator.get_next_link(),
+                "previous": self.paginator.get_previous_link(),
+            },
+        )
+        return HttpResponse(text, content_type=GEOJSON)
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("Someone else changed this record first. Reload it and try again.")
+    default_code = "precondition_failed"
+
+
+def etag(instance):
+    """The record's version for If-Match: its last change, to the microsecond."""
+    return f'"{instance.updated_at.timestamp():.6f}"'
+
+
+class FeatureWriteMixin:
+    """Create and update through a service; the answer is the saved record, read back in scope.
+
+    Lost updates are guarded with ETag / If-Match: a read gives the record's ETag; an update that
+    sends If-Match with an older one is refused with 412 and changes nothing.
+    """
+
+    def perform_save(self, data, instance=None):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def respond(self, instance, status_code=status.HTTP_200_OK):
+        instance = self.get_queryset().get(pk=instance.pk)
+        response = Response(self.get_serializer(instance).data, status=status_code)
+        response["ETag"] = etag(instance)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = etag(instance)
+        return response
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_save(dict(serializer.validated_data))
+        return self.respond(instance, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.locked_object()
+            expected = request.headers.get("If-Match", "").strip()
+            tags = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
+            if expected and expected != "*" and etag(instance) not in tags:
+                raise PreconditionFailed()
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            if "location" in data and "commune" not in data:
+                data["commune"] = None  # a moved point without a commune: the service finds it
+            instance = self.perform_save(data, instance)
+        return self.respond(instance)
+
+    def locked_object(self):
+        """The record in the user's scope, read again once its row is locked (so the service saves
+        what is stored now, not what was read before someone else's change)."""
+        instance = self.get_object()
+        model = type(instance)
+        current = model._default_manager.select_for_update().only("updated_at").order_by()
+        if current.get(pk=instance.pk).updated_at != instance.updated_at:
+            instance = self.get_object()
+        return instance
+
+
+# --- Stations ------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "technology",
+                OpenApiTypes.STR,
+                many=True,
+                enum=Technology.values,
+                explode=True,
+                description=_("Any of these technologies (repeat the parameter)."),
+            ),
+            OpenApiParameter(
+                "operator",
+                OpenApiTypes.STR,
+                many=True,
+                explode=True,
+                description=_("Operator code(s), e.g. VIETTEL (repeat the parameter)."),
+            ),
+        ],
+        summary=_("Stations (GeoJSON page)"),
+        description=_(
+            "A FeatureCollection page of stations, filtered like the station list page; follow "
+            "`next` until it is null. An operator sees only its own stations."
+        ),
+    ),
+    retrieve=extend_schema(summary=_("One station (GeoJSON Feature)")),
+    create=extend_schema(
+        summary=_("Register a station"),
+        description=_(
+            "Send a GeoJSON Feature (geometry + properties) or plain JSON with `location` as a "
+            "GeoJSON Point. `operator` and `commune` are codes; without `commune` it is found "
+            "from the point."
+        ),
+    ),
+    update=extend_schema(summary=_("Replace a station's data"), parameters=[IF_MATCH]),
+    partial_update=extend_schema(
+        summary=_("Change some of a station's data"), parameters=[IF_MATCH]
+    ),
+)
+class StationViewSet(
+    GeoJSONListMixin,
+    FeatureWriteMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The base-station register."""
+
+    serializer_class = StationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = api_filterset(filters.StationFilter)
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    cursor_ordering = "id"
+    geojson_properties = STATION_PROPERTIES
+
+    def get_queryset(self):
+        return selectors.stations(self.request.user)
+
+    def perform_save(self, data, instance=None):
+        if instance is None:
+            return services.create_station(self.request.user, **data)
+        return services.update_station(self.request.user, instance, **data)
+
+
+# --- Public sites ----------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Public sites (GeoJSON page)"),
+        description=_("The public land, buildings and places the city offers for stations."),
+    ),
+    retrieve=extend_schema(summary=_("One public site (GeoJSON Feature)")),
+    create=extend_schema(summary=_("Add a public site (city officials)")),
+    update=extend_schema(
+        summary=_("Replace a public site's data (city officials)"), parameters=[IF_MATCH]
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some of a public site's data (city officials)"), parameters=[IF_MATCH]
+    ),
+)
+class PublicSiteViewSet(
+    GeoJSONListMixin,
+    FeatureWriteMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The public-site catalogue."""
+
+    serializer_class = PublicSiteSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.PublicSiteFilter
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    cursor_ordering = "id"
+    geojson_properties = SITE_PROPERTIES
+
+    def get_queryset(self):
+        return selectors.public_sites(self.request.user)
+
+    def perform_save(self, data, instance=None):
+        return services.save_public_site(self.request.user, instance, **data)
+
+
+# --- Permit applications -----------------------------------------------------------------------------------
+
+DETAIL = ApplicationDetailSerializer
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Field errors.")),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Not your step.")),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description=_("No such application for you.")),
+    409: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=_("Not possible in this status, already decided, or a stale version."),
+    ),
+}
+
+
+def _action_schema(request, summary, responses=None):
+    return extend_schema(
+        request=request, responses={200: DETAIL, **ERRORS, **(responses or {})}, summary=summary
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Permit applications"),
+        description=_("Newest first; an operator sees only its own. `?number=` finds one."),
+    ),
+    retrieve=extend_schema(
+        summary=_("One application with its documents, checklist and timeline"),
+        responses=DETAIL,
+    ),
+    create=extend_schema(
+        summary=_("Start a draft application (operators)"), responses={201: DETAIL, **ERRORS}
+    ),
+    update=extend_schema(summary=_("Edit a draft"), responses={200: DETAIL, **ERRORS}),
+    partial_update=extend_schema(
+        summary=_("Edit part of a draft"), responses={200: DETAIL, **ERRORS}
+    ),
+)
+class PermitApplicationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Permit applications and their workflow: each step is a POST action on the application."""
+
+    serializer_class = ApplicationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = api_filterset(filters.PermitApplicationFilter)
+    lookup_value_regex = r"\d+"
+    cursor_ordering = "-id"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return selectors.applications(self.request.user)
+
+    def get_serializer_class(self):
+        return DETAIL if self.action == "retrieve" else super().get_serializer_class()
+
+    def detail_data(self, pk):
+        try:
+            application = selectors.application_detail(self.request.user, pk)
+        except PermitApplication.DoesNotExist:
+            raise Http404 from None
+        return DETAIL(application, context=self.get_serializer_context()).data
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.detail_data(self.get_object().pk))
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.save_draft(request.user, **serializer.validated_data)
+        return Response(self.detail_data(application.pk), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        application = self.get_object()
+        serializer = self.get_serializer(application, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "location" in data and "commune" not in data:
+            data["commune"] = None
+        services.save_draft(request.user, application, **data)
+        return Response(self.detail_data(application.pk))
+
+    def _step(self, serializer_class, call):
+        application = self.get_object()
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        # One transaction per step: the services lock the application (SELECT ... FOR UPDATE).
+        with transaction.atomic():
+            call(self.request.user, application, serializer.validated_data)
+        return Response(self.detail_data(application.pk))
+
+    @_action_schema(SubmitSerializer, _("Submit a draft (applicant)"))
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Numbers the application, runs the co-location check and starts the clock. When other
+        operators' structures stand within the radius, `sharing_justification` is required."""
+        return self._step(
+            SubmitSerializer,
+            lambda user, app, data: services.submit(
+                user, app, sharing_justification=data.get("sharing_justification")
+            ),
+        )
+
+    @_action_schema(NoteSerializer, _("Resubmit after a return (applicant)"))
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        return self._step(
+            NoteSerializer,
+            lambda user, app, data: services.resubmit(user, app, note=data["note"]),
+        )
+
+    @_action_schema(NoteSerializer, _("Withdraw (applicant)"))
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._step(
+            NoteSerializer,
+            lambda user, app, data: services.withdraw(user, app, note=data["note"]),
+        )
+
+    @_action_schema(DecisionNoteSerializer, _("Return for supplement (officials)"))
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        """`note` says what is missing; the clock stops until the applicant resubmits."""
+        return self._step(
+            DecisionNoteSerializer,
+            lambda user, app, data: services.return_for_supplement(
+                user, app, data["note"], expected_version=data.get("version")
+            ),
+        )
+
+    @_action_schema(DecisionNoteSerializer, _("Accept as complete (officials)"))
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._step(
+            DecisionNoteSerializer,
+            lambda user, app, data: services.accept(
+                user, app, note=data["note"], expected_version=data.get("version")
+            ),
+        )
+
+    @_action_schema(ApproveSerializer, _("Approve (officials)"))
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Creates or updates the station (status permitted) and occupies the public site."""
+        return self._step(
+            ApproveSerializer,
+            lambda user, app, data: services.approve(
+                user,
+                app,
+                data["decision_number"],
+                note=data["note"],
+                expected_version=data.get("version"),
+            ),
+        )
+
+    @_action_schema(RejectSerializer, _("Reject with reasons (officials)"))
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._step(
+            RejectSerializer,
+            lambda user, app, data: services.reject(
+                user, app, data["reasons"], expected_version=data.get("version")
+            ),
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, **ERRORS},
+        summary=_("Upload a document (applicant)"),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, pk=None):
+        """A PDF, JPEG or PNG, checked by its content (a JPEG named .pdf is refused)."""
+        application = self.get_object()
+        serializer = DocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = services.upload_document(
+            request.user,
+            application,
+            serializer.validated_data["document_type"],
+            serializer.validated_data["file"],
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=MessageSerializer,
+        responses={201: EventSerializer, **ERRORS},
+        summary=_("Write to the other side"),
+    )
+    @action(detail=True, methods=["post"])
+    def messages(self, request, pk=None):
+        application = self.get_object()
+        serializer = MessageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.post_message(request.user, application, serializer.validated_data["text"])
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
