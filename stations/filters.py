@@ -100,7 +100,11 @@ def communes():
 class StationFilter(django_filters.FilterSet):
     q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
     operator = django_filters.ModelMultipleChoiceFilter(
-        field_name="operator__code", queryset=operators(), to_field_name="code", label=_("Operator")
+        field_name="operator__code",
+        queryset=operators(),
+        to_field_name="code",
+        label=_("Operator"),
+        distinct=False,  # a station has one operator: no DISTINCT over every column
     )
     commune = django_filters.ModelChoiceFilter(
         queryset=communes(), to_field_name="code", label=_("Commune")
@@ -112,7 +116,9 @@ class StationFilter(django_filters.FilterSet):
         label=_("Technology"),
         method="filter_technology",
     )
-    status = django_filters.MultipleChoiceFilter(choices=Station.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=Station.Status.choices, label=_("Status"), distinct=False
+    )
     land_category = django_filters.ChoiceFilter(
         choices=LandCategory.choices, label=_("Land category")
     )
@@ -159,7 +165,7 @@ class PublicSiteFilter(django_filters.FilterSet):
         queryset=communes(), to_field_name="code", label=_("Commune")
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=PublicSite.Status.choices, label=_("Status")
+        choices=PublicSite.Status.choices, label=_("Status"), distinct=False
     )
     land_category = django_filters.ChoiceFilter(
         choices=LandCategory.choices, label=_("Land category")
@@ -178,7 +184,7 @@ class PermitApplicationFilter(django_filters.FilterSet):
     q = FoldedSearchFilter(field_name="search_text", label=_("Number or name"))
     number = django_filters.CharFilter(lookup_expr="iexact", label=_("Application number"))
     status = django_filters.MultipleChoiceFilter(
-        choices=PermitApplication.Status.choices, label=_("Status")
+        choices=PermitApplication.Status.choices, label=_("Status"), distinct=False
     )
     applicant = django_filters.ModelChoiceFilter(
         queryset=operators(), to_field_name="code", label=_("Applicant")

@@ -81,10 +81,10 @@ class Nearby:
 NEARBY_SQL = """
     SELECT s.id, s.code, s.name, o.code, o.short_name, s.structure_type,
            s.structure_height_m::float,
-           ST_Distance(s.location::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography),
+           ST_Distance(s.location::geography(Point,4326), ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography),
            ST_X(s.location), ST_Y(s.location)
     FROM stations_station s JOIN core_organization o ON o.id = s.operator_id
-    WHERE ST_DWithin(s.location::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius)s)
+    WHERE ST_DWithin(s.location::geography(Point,4326), ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius)s)
       AND s.operator_id <> %(exclude)s AND s.status <> 'decommissioned'
     ORDER BY 8, s.id
     LIMIT %(limit)s

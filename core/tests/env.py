@@ -4,6 +4,7 @@ Set here, not in conftest.py, because pytest-django configures Django before con
 """
 
 import os
+import tempfile
 
 # A Redis database of the tests' own, so the suite never touches the running portal's keys.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -11,3 +12,5 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ["LEAFLET_TILES_URL"] = ""
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Uploaded files go to a throwaway folder, not the project's media/.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hanoi_infra_test_media_"))

@@ -1,0 +1,773 @@
+"""Demo data of the stations app: the Hanoi a new user of `make run` meets.
+
+- ~5,000 stations of the seven operators across all 126 communes: points inside the real boundaries
+  when they are loaded (PostgreSQL's ST_GeneratePoints, seeded), otherwise spread over Hanoi's
+  bounding box; codes in each operator's style ("HNI-BDH-0123" for Viettel), names and addresses on
+  the ward's streets or the commune's villages, mixed structures and heights (rooftop masts with their
+  building's height, some camouflaged, hence non-bulky), 5G mostly in urban wards, most operating.
+  Loaded with bulk_create in batches (search_text computed as Station.save does).
+- ~60 public sites the city offers (ward and commune People's Committee offices, schools, parks,
+  cultural houses; owner UBND_HN), available, reserved or occupied; among them the available
+  "Trụ sở UBND phường Cầu Giấy".
+- Permit applications in every status, made through stations.services acting as the demo users
+  (core.demo: lan/Viettel, tuan/VNPT, huy/MobiFone, minh the city official), with documents and
+  clocks started on past dates so that deadlines vary and some are overdue. The timeline's event times
+  are then set to the days the steps were taken, so the history reads as it happened.
+
+Idempotent: each part is skipped when its first record exists. A fixed seed makes every load the same.
+"""
+
+import random
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.gis.geos import Point
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.models import AdministrativeUnit, Organization, User
+from core.selectors import boundaries_loaded
+from core.text import fold
+from core.workdays import add_working_days
+from stations import services
+from stations.models import (
+    ApplicationEvent,
+    ApplicationType,
+    DocumentType,
+    PermitApplication,
+    PublicSite,
+    Station,
+)
+from stations.selectors import UNIT_DEFERRED
+
+SEED = 2026
+DEMO_USERNAMES = ["lan", "tuan", "huy", "minh"]
+N_STATIONS = 5000
+HANOI_BBOX = (105.29, 20.57, 106.02, 21.38)  # fallback when no boundary is loaded
+
+# Operator, share of the stations, how it writes a station code.
+OPERATORS = [
+    ("VIETTEL", 0.36, "HNI-{abbr}-{n:04d}"),
+    ("VNPT", 0.26, "HN_{abbr}_{n:03d}"),
+    ("MOBIFONE", 0.22, "MF-HN-{abbr}-{n:03d}"),
+    ("VIETNAMOBILE", 0.08, "VNM-HN{abbr}{n:03d}"),
+    ("GTEL", 0.03, "GTEL-HN-{abbr}{n:02d}"),
+    ("FPT", 0.03, "FPT-HN-{abbr}-{n:02d}"),
+    ("CMC", 0.02, "CMC-HN-{abbr}-{n:02d}"),
+]
+CODE_STYLE = {code: style for code, _share, style in OPERATORS}
+
+# Streets of central wards (2025 units); other wards draw from the city's main roads.
+WARD_STREETS = {
+    "00004": ["Điện Biên Phủ", "Hoàng Diệu", "Phan Đình Phùng", "Quán Thánh", "Nguyễn Thái Học"],
+    "00008": ["Đội Cấn", "Ngọc Hà", "Hoàng Hoa Thám", "Liễu Giai", "Văn Cao"],
+    "00025": ["Giảng Võ", "Kim Mã", "Ngọc Khánh", "Nguyễn Chí Thanh", "Núi Trúc"],
+    "00070": ["Hàng Bài", "Tràng Tiền", "Hàng Đào", "Đinh Tiên Hoàng", "Lý Thái Tổ"],
+    "00082": ["Quán Sứ", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt", "Phan Bội Châu"],
+    "00103": ["Lạc Long Quân", "Âu Cơ", "Xuân Diệu", "Tô Ngọc Vân", "Quảng An"],
+    "00118": ["Nguyễn Văn Cừ", "Ngọc Lâm", "Nguyễn Sơn", "Hồng Tiến"],
+    "00145": ["Nguyễn Văn Linh", "Thạch Bàn", "Cổ Linh", "Vũ Xuân Thiều"],
+    "00160": ["Hoàng Quốc Việt", "Nghĩa Đô", "Nguyễn Văn Huyên", "Hoàng Sâm"],
+    "00166": ["Cầu Giấy", "Xuân Thủy", "Trần Thái Tông", "Duy Tân", "Trần Quốc Hoàn"],
+    "00175": ["Trần Duy Hưng", "Nguyễn Chánh", "Trung Kính", "Mạc Thái Tổ", "Nguyễn Khang"],
+    "00190": ["Xã Đàn", "Hào Nam", "Đê La Thành", "Hoàng Cầu"],
+    "00199": ["Láng", "Chùa Láng", "Pháo Đài Láng", "Nguyễn Chí Thanh"],
+    "00226": ["Tôn Đức Thắng", "Quốc Tử Giám", "Văn Miếu", "Hàng Bột"],
+    "00229": ["Phạm Ngọc Thạch", "Đào Duy Anh", "Lương Định Của", "Phương Mai"],
+    "00235": ["Tây Sơn", "Thái Hà", "Chùa Bộc", "Thái Thịnh", "Yên Lãng"],
+    "00256": ["Phố Huế", "Bà Triệu", "Lê Đại Hành", "Nguyễn Du", "Trần Xuân Soạn"],
+    "00283": ["Minh Khai", "Vĩnh Tuy", "Kim Ngưu", "Lạc Trung"],
+    "00292": ["Bạch Mai", "Đại La", "Trần Đại Nghĩa", "Lê Thanh Nghị"],
+    "00352": ["Trường Chinh", "Giải Phóng", "Phương Liệt", "Lê Trọng Tấn"],
+    "00364": ["Khương Đình", "Kim Giang", "Nguyễn Xiển"],
+    "00367": ["Nguyễn Trãi", "Khuất Duy Tiến", "Nguyễn Tuân", "Lê Văn Lương", "Vũ Trọng Phụng"],
+    "00592": ["Hồ Tùng Mậu", "Lê Đức Thọ", "Trần Hữu Dực", "Hàm Nghi"],
+    "00611": ["Phạm Văn Đồng", "Xuân Đỉnh", "Tân Xuân", "Xuân La"],
+    "00619": ["Phúc Diễn", "Cầu Diễn", "Đức Diễn"],
+    "09556": ["Quang Trung", "Trần Phú", "Tô Hiệu", "Lê Trọng Tấn"],
+    "09574": ["Lê Lợi", "Phó Đức Chính", "Chùa Thông", "Quang Trung"],
+}
+CITY_STREETS = [
+    "Nguyễn Văn Cừ", "Phạm Văn Đồng", "Giải Phóng", "Nguyễn Trãi", "Lê Văn Lương", "Tố Hữu",
+    "Nguyễn Xiển", "Tam Trinh", "Lĩnh Nam", "Nguyễn Văn Linh", "Đại lộ Thăng Long", "Lê Quang Đạo",
+    "Vành đai 3", "Ngọc Hồi", "Phúc Diễn", "Kim Giang", "Tây Tựu", "Thượng Cát", "Yên Nghĩa",
+]  # fmt: skip
+VILLAGES = ["Đông", "Đoài", "Thượng", "Trung", "Hạ", "Nam", "Bắc", "Tiền", "Hậu", "Chợ", "Mới"]
+ROADS = ["Quốc lộ 32", "Quốc lộ 6", "Quốc lộ 21", "Quốc lộ 3", "Quốc lộ 1A", "Tỉnh lộ 419"]
+
+# --- Public sites: (kind, name, commune code, building height, capacity, status) ------------------
+OFFICE, SCHOOL, PARK, CULTURE, LAND = "office", "school", "park", "culture", "land"
+SITES = [
+    (OFFICE, "Trụ sở UBND phường Cầu Giấy", "00166", 21, 2, "available"),
+    (PARK, "Công viên Cầu Giấy", "00166", None, 2, "available"),
+    (OFFICE, "Trụ sở UBND phường Ba Đình", "00004", 18, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Ngọc Hà", "00008", 15, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Giảng Võ", "00025", 17, 1, "reserved"),
+    (OFFICE, "Trụ sở UBND phường Hoàn Kiếm", "00070", 16, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Tây Hồ", "00103", 15, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Long Biên", "00145", 20, 2, "available"),
+    (OFFICE, "Trụ sở UBND phường Nghĩa Đô", "00160", 18, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Yên Hoà", "00175", 24, 2, "available"),
+    (OFFICE, "Trụ sở UBND phường Láng", "00199", 15, 1, "reserved"),
+    (OFFICE, "Trụ sở UBND phường Đống Đa", "00235", 18, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Hai Bà Trưng", "00256", 16, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Bạch Mai", "00292", 15, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Hoàng Mai", "00331", 18, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Thanh Xuân", "00367", 21, 2, "available"),
+    (OFFICE, "Trụ sở UBND phường Từ Liêm", "00592", 24, 2, "available"),
+    (OFFICE, "Trụ sở UBND phường Xuân Đỉnh", "00611", 15, 1, "occupied"),
+    (OFFICE, "Trụ sở UBND phường Hà Đông", "09556", 21, 2, "available"),
+    (OFFICE, "Trụ sở UBND phường Sơn Tây", "09574", 12, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Chương Mỹ", "10015", 12, 1, "available"),
+    (OFFICE, "Trụ sở UBND phường Bồ Đề", "00118", 18, 1, "available"),
+    (SCHOOL, "Trường THCS Cầu Giấy", "00166", 16, 1, "available"),
+    (SCHOOL, "Trường Tiểu học Nghĩa Tân", "00160", 12, 1, "available"),
+    (SCHOOL, "Trường THCS Giảng Võ", "00025", 14, 1, "occupied"),
+    (SCHOOL, "Trường THPT Yên Hoà", "00175", 16, 1, "available"),
+    (SCHOOL, "Trường Tiểu học Kim Liên", "00229", 12, 1, "available"),
+    (SCHOOL, "Trường THCS Thanh Xuân", "00367", 14, 1, "reserved"),
+    (SCHOOL, "Trường THCS Long Biên", "00145", 12, 1, "available"),
+    (SCHOOL, "Trường THPT Lê Quý Đôn - Hà Đông", "09556", 16, 1, "available"),
+    (SCHOOL, "Trường Tiểu học Đông Anh", "00454", 10, 1, "available"),
+    (SCHOOL, "Trường THCS Gia Lâm", "00565", 10, 1, "available"),
+    (SCHOOL, "Trường THCS Sóc Sơn", "00376", 10, 1, "available"),
+    (SCHOOL, "Trường Tiểu học Phú Xuyên", "10273", 9, 1, "available"),
+    (PARK, "Công viên Thống Nhất", "00256", None, 3, "available"),
+    (PARK, "Công viên Nghĩa Đô", "00160", None, 2, "available"),
+    (PARK, "Công viên Hoà Bình", "00611", None, 3, "available"),
+    (PARK, "Công viên Yên Sở", "00340", None, 3, "available"),
+    (PARK, "Vườn hoa Lý Thái Tổ", "00070", None, 1, "reserved"),
+    (PARK, "Công viên Thiên Văn Học", "09886", None, 2, "available"),
+    (PARK, "Công viên Tuổi Trẻ Thủ Đô", "00292", None, 2, "available"),
+    (PARK, "Công viên Long Biên", "00145", None, 2, "available"),
+    (PARK, "Công viên Thủ Lệ", "00008", None, 1, "occupied"),
+    (PARK, "Công viên Cầu Giấy - khu vui chơi phía Đông", "00175", None, 1, "available"),
+    (CULTURE, "Nhà văn hoá tổ dân phố số 12, phường Thanh Xuân", "00367", 8, 1, "available"),
+    (CULTURE, "Nhà văn hoá tổ dân phố số 5, phường Phú Diễn", "00619", 8, 1, "available"),
+    (CULTURE, "Nhà văn hoá thôn Đông, xã Sóc Sơn", "00376", 7, 1, "available"),
+    (CULTURE, "Nhà văn hoá thôn Trung, xã Đông Anh", "00454", 7, 1, "reserved"),
+    (CULTURE, "Nhà văn hoá thôn Hạ, xã Bát Tràng", "00577", 6, 1, "available"),
+    (CULTURE, "Nhà văn hoá thôn Thượng, xã Ba Vì", "09700", 6, 1, "available"),
+    (CULTURE, "Nhà văn hoá thôn Bắc, xã Phúc Thọ", "09715", 7, 1, "available"),
+    (CULTURE, "Nhà văn hoá thôn Nam, xã Thường Tín", "10183", 7, 1, "occupied"),
+    (OFFICE, "Trụ sở UBND xã Đông Anh", "00454", 15, 1, "available"),
+    (OFFICE, "Trụ sở UBND xã Gia Lâm", "00565", 12, 1, "available"),
+    (OFFICE, "Trụ sở UBND xã Sóc Sơn", "00376", 12, 1, "available"),
+    (OFFICE, "Trụ sở UBND xã Thanh Trì", "00640", 12, 1, "available"),
+    (OFFICE, "Trụ sở UBND xã Hoài Đức", "09832", 12, 1, "available"),
+    (OFFICE, "Trụ sở UBND xã Mê Linh", "09022", 12, 1, "available"),
+    (LAND, "Khu đất công cộng ven đê, xã Bát Tràng", "00577", None, 1, "available"),
+    (LAND, "Đất công cộng cạnh trạm bơm Yên Sở", "00340", None, 2, "available"),
+    (LAND, "Dải đất cây xanh Đại lộ Thăng Long, phường Tây Mỗ", "00634", None, 2, "available"),
+    (LAND, "Đất công cộng khu tái định cư Dương Nội", "09886", None, 1, "available"),
+]
+SITE_KIND = {
+    OFFICE: ("public_building", "Lắp cột trên mái, cao không quá 20% chiều cao công trình; "
+             "lắp đặt ngoài giờ làm việc; thuê theo hợp đồng 5 năm với UBND."),
+    SCHOOL: ("public_building", "Chỉ lắp cột ngụy trang hoặc cột trên mái không cồng kềnh; "
+             "thi công trong dịp nghỉ hè; đo kiểm bức xạ hằng năm."),
+    PARK: ("public_place", "Cột ngụy trang dạng cây xanh, cao không quá 15 m; không chặt hạ "
+           "cây; hoàn trả mặt bằng sau thi công."),
+    CULTURE: ("public_building", "Lắp trên mái nhà văn hoá; dùng chung cho tối đa hai doanh "
+              "nghiệp; thông báo trước cho tổ dân phố, thôn."),
+    LAND: ("public_land", "Cột tự đứng hoặc cột đơn thân; có phương án dùng chung hạ tầng; "
+           "không lấn hành lang đê điều, giao thông."),
+}  # fmt: skip
+
+DOCUMENT_FILES = {
+    "application_form": "don-de-nghi.pdf",
+    "drawings": "ban-ve-thiet-ke.pdf",
+    "land_use": "thoa-thuan-su-dung-dat.pdf",
+    "structural": "bao-cao-an-toan-ket-cau.pdf",
+    "emf": "cam-ket-an-toan-buc-xa.pdf",
+}
+
+# --- Permit applications ------------------------------------------------------------------------
+# (username, application type, public site name or commune code, station code number, name,
+#  structure (type, height m), technologies, started N working days ago,
+#  steps [(action, working days after the start)]); documents are uploaded before submitting, and a
+#  draft gets a part of its checklist.
+RETURN_NOTE = (
+    "Thiếu báo cáo an toàn kết cấu công trình; bản vẽ chưa thể hiện chiều cao cột so với mái."
+)
+REJECT_NOTE = (
+    "Trong bán kính 200 m đã có cột của doanh nghiệp khác đủ khả năng dùng chung; "
+    "đề nghị thuê lại hạ tầng hiện có."
+)
+APPLICATIONS = [
+    # Drafts
+    ("lan", "public_station", "Trụ sở UBND phường Long Biên", 901, "Long Biên UBND",
+     ("rooftop_mast", 6), ["4G", "5G"], 0, []),
+    ("tuan", "non_bulky", "Trường Tiểu học Kim Liên", 901, "Kim Liên trường học",
+     ("camouflaged_mast", 9), ["4G", "5G"], 0, []),
+    ("huy", "public_station", "00454", 901, "Đông Anh mới", ("monopole", 30), ["4G"], 0, []),
+    ("lan", "modification", "station", 902, "", ("rooftop_mast", 6), ["4G", "5G"], 0, []),
+    # Submitted (two of them long ago: overdue)
+    ("lan", "public_station", "Trụ sở UBND phường Đống Đa", 903, "Đống Đa UBND",
+     ("rooftop_mast", 6), ["4G", "5G"], 2, [("submit", 0)]),
+    ("tuan", "public_station", "Công viên Hoà Bình", 902, "Công viên Hoà Bình",
+     ("camouflaged_mast", 15), ["4G", "5G"], 14, [("submit", 0)]),
+    ("huy", "non_bulky", "Trụ sở UBND phường Bạch Mai", 902, "Bạch Mai UBND",
+     ("rooftop_mast", 3), ["4G", "5G"], 1, [("submit", 0)]),
+    ("huy", "public_station", "00565", 903, "Gia Lâm chợ", ("lattice_tower", 42),
+     ["2G", "3G", "4G"], 16, [("submit", 0)]),
+    # Returned for supplement
+    ("lan", "public_station", "Trường THCS Long Biên", 904, "Long Biên THCS",
+     ("rooftop_mast", 5), ["4G"], 6, [("submit", 0), ("return", 2)]),
+    ("tuan", "public_station", "Đất công cộng cạnh trạm bơm Yên Sở", 903, "Yên Sở trạm bơm",
+     ("monopole", 30), ["4G", "5G"], 9, [("submit", 0), ("return", 3)]),
+    ("huy", "modification", "station", 904, "", ("lattice_tower", 45), ["3G", "4G", "5G"],
+     4, [("submit", 0), ("return", 1)]),
+    # Resubmitted (one of them overdue)
+    ("lan", "public_station", "Nhà văn hoá tổ dân phố số 5, phường Phú Diễn", 905,
+     "Phú Diễn nhà văn hoá", ("rooftop_mast", 4), ["4G", "5G"], 8,
+     [("submit", 0), ("return", 2), ("resubmit", 6)]),
+    ("tuan", "public_station", "00376", 904, "Sóc Sơn quốc lộ 3", ("lattice_tower", 45),
+     ["2G", "3G", "4G"], 30, [("submit", 0), ("return", 3), ("resubmit", 7)]),
+    ("huy", "public_station", "Trụ sở UBND phường Hà Đông", 905, "Hà Đông UBND",
+     ("rooftop_mast", 6), ["4G", "5G"], 5, [("submit", 0), ("return", 1), ("resubmit", 4)]),
+    # Under review (two overdue)
+    ("lan", "public_station", "Công viên Yên Sở", 906, "Công viên Yên Sở",
+     ("camouflaged_mast", 15), ["4G", "5G"], 5, [("submit", 0), ("accept", 2)]),
+    ("lan", "public_station", "Trụ sở UBND phường Từ Liêm", 907, "Từ Liêm UBND",
+     ("rooftop_mast", 6), ["4G", "5G"], 15, [("submit", 0), ("accept", 2)]),
+    ("tuan", "modification", "station", 905, "", ("monopole", 36), ["4G", "5G"], 4,
+     [("submit", 0), ("accept", 1)]),
+    ("huy", "public_station", "Công viên Thiên Văn Học", 906, "Thiên Văn Học",
+     ("camouflaged_mast", 12), ["4G", "5G"], 20,
+     [("submit", 0), ("return", 2), ("resubmit", 5), ("accept", 6)]),
+    ("tuan", "public_station", "Trường THPT Lê Quý Đôn - Hà Đông", 906, "Lê Quý Đôn Hà Đông",
+     ("rooftop_mast", 5), ["4G", "5G"], 3, [("submit", 0), ("accept", 2)]),
+    # Approved (the site is then occupied)
+    ("lan", "public_station", "Trụ sở UBND phường Nghĩa Đô", 908, "Nghĩa Đô UBND",
+     ("rooftop_mast", 6), ["4G", "5G"], 25, [("submit", 0), ("accept", 2), ("approve", 8)]),
+    ("tuan", "public_station", "Trường THCS Gia Lâm", 907, "Gia Lâm THCS",
+     ("rooftop_mast", 5), ["3G", "4G"], 30,
+     [("submit", 0), ("return", 2), ("resubmit", 5), ("accept", 6), ("approve", 12)]),
+    ("huy", "modification", "station", 907, "", ("monopole", 30), ["4G", "5G"], 18,
+     [("submit", 0), ("accept", 2), ("approve", 6)]),
+    ("lan", "public_station", "Khu đất công cộng ven đê, xã Bát Tràng", 909, "Bát Tràng ven đê",
+     ("monopole", 30), ["4G"], 40, [("submit", 0), ("accept", 3), ("approve", 9)]),
+    # Rejected
+    ("huy", "public_station", "Vườn hoa Lý Thái Tổ", 908, "Hồ Gươm Lý Thái Tổ",
+     ("camouflaged_mast", 12), ["4G", "5G"], 22, [("submit", 0), ("accept", 2), ("reject", 7)]),
+    ("tuan", "public_station", "00070", 908, "Hoàn Kiếm Tràng Tiền", ("monopole", 24),
+     ["4G", "5G"], 35, [("submit", 0), ("accept", 2), ("reject", 9)]),
+    ("lan", "public_station", "Trường THCS Thanh Xuân", 910, "Thanh Xuân THCS",
+     ("lattice_tower", 30), ["4G"], 28, [("submit", 0), ("accept", 3), ("reject", 8)]),
+    # Deemed approved (tacit approval: no decision within 5 working days)
+    ("lan", "non_bulky", "Nhà văn hoá thôn Thượng, xã Ba Vì", 911, "Ba Vì thôn Thượng",
+     ("rooftop_mast", 1.2), ["4G"], 12, [("submit", 0)]),
+    ("tuan", "non_bulky", "Công viên Long Biên", 909, "Công viên Long Biên",
+     ("camouflaged_mast", 10), ["4G", "5G"], 9, [("submit", 0), ("accept", 2)]),
+    # Withdrawn
+    ("huy", "public_station", "Trụ sở UBND xã Thanh Trì", 909, "Thanh Trì UBND",
+     ("rooftop_mast", 2.4), ["4G"], 10, [("submit", 0), ("withdraw", 3)]),
+    ("lan", "public_station", "00145", 912, "Long Biên Cổ Linh", ("monopole", 27), ["4G"],
+     3, [("withdraw", 1)]),
+]  # fmt: skip
+MESSAGES = {
+    # station code number of a Viettel/VNPT/MobiFone application -> (official's question, answer)
+    907: (
+        "Đề nghị bổ sung ảnh hiện trạng mái và xác nhận của UBND về vị trí đặt tủ thiết bị.",
+        "Đã bổ sung ảnh hiện trạng; tủ thiết bị đặt trong phòng kỹ thuật tầng mái.",
+    ),
+    906: (
+        "Cột ngụy trang có thể hạ xuống 12 m không?",
+        "Có thể, vùng phủ giảm khoảng 10% nhưng vẫn đạt yêu cầu.",
+    ),
+}
+
+
+def _pdf():
+    """A tiny valid one-page PDF."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+PDF = _pdf()
+
+
+def _letter_choices(short_name):
+    """Three-letter abbreviations of a place, the usual one first ("Ba Đình" -> "BDH", ...)."""
+    words = fold(short_name).replace("-", " ").split()
+    letters = "".join(words)
+    if len(words) >= 3:
+        yield "".join(w[0] for w in words[:3])
+    if len(words) >= 2:
+        first, last = words[0], words[-1]
+        yield first[0] + last[0] + last[-1]
+        yield first[0] + last[0] + last[1]
+        yield first[0] + first[1] + last[0]
+    else:
+        yield letters[0] + letters[1] + letters[-1]
+    for third in letters[1:] + "xyz":
+        yield letters[0] + (words[-1][0] if len(words) > 1 else letters[1]) + third
+
+
+_ABBREVIATIONS = {}
+
+
+def abbreviation(unit):
+    """A unit's three letters, unique among Hanoi's units (first come by code keeps the usual one)."""
+    if not _ABBREVIATIONS:
+        taken = set()
+        for code, short_name in AdministrativeUnit.objects.order_by("code").values_list(
+            "code", "short_name"
+        ):
+            choice = next(c for c in _letter_choices(short_name) if c.upper() not in taken)
+            taken.add(choice.upper())
+            _ABBREVIATIONS[code] = choice.upper()
+    return _ABBREVIATIONS[unit.code]
+
+
+def station_code(operator_code, unit, number):
+    return CODE_STYLE[operator_code].format(abbr=abbreviation(unit), n=number)
+
+
+# --- Placement ---------------------------------------------------------------------------------
+
+
+def _allocation(units, total):
+    """Stations per unit: a base per ward or commune plus a share of its area (largest remainder)."""
+    weights = {
+        u.pk: (25 + 3 * float(u.area_km2 or 5))
+        if u.kind == AdministrativeUnit.Kind.WARD
+        else (4 + 0.5 * float(u.area_km2 or 30))
+        for u in units
+    }
+    scale = total / sum(weights.values())
+    exact = {pk: w * scale for pk, w in weights.items()}
+    counts = {pk: int(v) for pk, v in exact.items()}
+    for pk in sorted(exact, key=lambda pk: exact[pk] - counts[pk], reverse=True)[
+        : total - sum(counts.values())
+    ]:
+        counts[pk] += 1
+    return counts
+
+
+def _points(counts, salt, rng):
+    """{unit id: [(lon, lat), ...]}: inside each unit's real boundary (seeded, the same every
+    time), or anywhere in Hanoi's bounding box when no boundary is loaded."""
+    units = {u.pk: u for u in AdministrativeUnit.objects.filter(pk__in=counts).only("pk", "code")}
+    if not boundaries_loaded():
+        x1, y1, x2, y2 = HANOI_BBOX
+        return {
+            pk: [(rng.uniform(x1, x2), rng.uniform(y1, y2)) for _ in range(n)]
+            for pk, n in counts.items()
+        }
+    ids = [pk for pk, n in counts.items() if n]
+    sql = """
+        SELECT u.id, ST_X(p.geom), ST_Y(p.geom)
+        FROM core_administrativeunit u
+        JOIN unnest(%s::bigint[], %s::int[], %s::int[]) AS c(id, n, seed) ON c.id = u.id,
+        LATERAL ST_Dump(ST_GeneratePoints(u.boundary, c.n, c.seed)) p
+        ORDER BY u.id, p.path
+    """
+    seeds = [int(units[pk].code) * 7 + salt for pk in ids]
+    points = {pk: [] for pk in counts}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, [counts[pk] for pk in ids], seeds])
+        for pk, x, y in cursor.fetchall():
+            points[pk].append((round(x, 6), round(y, 6)))
+    return points
+
+
+# --- Stations ----------------------------------------------------------------------------------
+
+
+def _pick(rng, table):
+    """table: [(value, cumulative probability)]"""
+    r = rng.random()
+    for value, upto in table:
+        if r < upto:
+            return value
+    return table[-1][0]
+
+
+URBAN_STRUCTURES = [
+    ("rooftop_mast", 0.50),
+    ("camouflaged_mast", 0.58),
+    ("monopole", 0.75),
+    ("lattice_tower", 0.85),
+    ("pole", 0.95),
+    ("guyed_mast", 1.0),
+]
+RURAL_STRUCTURES = [
+    ("rooftop_mast", 0.15),
+    ("camouflaged_mast", 0.17),
+    ("monopole", 0.35),
+    ("lattice_tower", 0.75),
+    ("pole", 0.85),
+    ("guyed_mast", 1.0),
+]
+HEIGHTS = {
+    "lattice_tower": (30, 60),
+    "guyed_mast": (25, 45),
+    "monopole": (18, 36),
+    "camouflaged_mast": (6, 15),
+    "pole": (8, 15),
+}
+STATUSES = [
+    ("operating", 0.88),
+    ("permitted", 0.92),
+    ("planned", 0.96),
+    ("suspended", 0.98),
+    ("decommissioned", 1.0),
+]
+LAND = [
+    ("private", 0.70),
+    ("public_building", 0.80),
+    ("public_land", 0.88),
+    ("public_place", 0.94),
+    ("public_works", 1.0),
+]
+
+
+def _d(value):
+    return Decimal(str(round(value, 1)))
+
+
+def _station(rng, operator, unit, number, point, street_counts):
+    urban = unit.kind == AdministrativeUnit.Kind.WARD
+    structure = _pick(rng, URBAN_STRUCTURES if urban else RURAL_STRUCTURES)
+    building = None
+    if structure == "rooftop_mast":
+        building = rng.uniform(12, 60)
+        # A third are small masts within the non-bulky limits (3 m and 20% of the building).
+        height = rng.uniform(1.5, 3.0) if rng.random() < 0.33 else rng.uniform(3.5, 12)
+    else:
+        height = rng.uniform(*HEIGHTS[structure])
+    technologies = [
+        t
+        for t, p in (("2G", 0.35), ("3G", 0.55), ("4G", 0.97), ("5G", 0.45 if urban else 0.08))
+        if rng.random() < p
+    ] or ["4G"]
+    land = (
+        ("private" if rng.random() < 0.8 else "public_building")
+        if structure == "rooftop_mast"
+        else _pick(rng, LAND)
+    )
+    status = _pick(rng, STATUSES)
+    if urban:
+        street = rng.choice(WARD_STREETS.get(unit.code, CITY_STREETS))
+        key = (operator.pk, unit.pk, street)
+        street_counts[key] = street_counts.get(key, 0) + 1
+        suffix = f" {street_counts[key]}" if street_counts[key] > 1 else ""
+        name = f"{street}{suffix}"
+        address = f"Số {rng.randint(1, 300)} {street}, {unit.name}, Hà Nội"
+    else:
+        place = f"Thôn {rng.choice(VILLAGES)}" if rng.random() < 0.75 else rng.choice(ROADS)
+        name = f"{unit.short_name} - {place}"
+        address = f"{place}, {unit.name}, Hà Nội"
+    code = station_code(operator.code, unit, number)
+    commissioned = None
+    if status in ("operating", "suspended", "decommissioned"):
+        commissioned = timezone.localdate() - timedelta(days=rng.randint(60, 7000))
+    permit = ""
+    if land != "private" and status != "planned":
+        permit = f"{rng.randint(100, 2999)}/GP-{'SKHCN' if rng.random() < 0.3 else 'STTTT'}"
+    return Station(
+        operator=operator,
+        code=code,
+        name=name,
+        address=address,
+        commune=unit,
+        location=Point(point[0], point[1], srid=4326),
+        structure_type=structure,
+        structure_height_m=_d(height),
+        building_height_m=_d(building) if building else None,
+        technologies=sorted(technologies),
+        land_category=land,
+        status=status,
+        permit_reference=permit,
+        commissioned_on=commissioned,
+        search_text=fold(" ".join([code, name, address])),
+    )
+
+
+# Any Viettel station numbered 0001 in its commune: the demo's stations are there (the codes of
+# stations that approved demo applications create are numbered from 0901).
+DEMO_MARKER = r"^HNI-[A-Z]{3}-0001$"
+
+
+def load_stations(rng):
+    units = list(AdministrativeUnit.objects.defer("boundary", "map_boundary").order_by("id"))
+    operators = {o.code: o for o in Organization.objects.filter(code__in=CODE_STYLE)}
+    counts = _allocation(units, N_STATIONS)
+    points = _points(counts, 1, rng)
+    table, upto = [], 0.0
+    for code, share, _style in OPERATORS:
+        upto += share
+        table.append((operators[code], upto))
+    numbers, street_counts, batch, created = {}, {}, [], 0
+    for unit in units:
+        for point in points[unit.pk]:
+            operator = _pick(rng, table)
+            key = (operator.pk, unit.pk)
+            numbers[key] = numbers.get(key, 0) + 1
+            batch.append(_station(rng, operator, unit, numbers[key], point, street_counts))
+            if len(batch) == 1000:
+                Station.objects.bulk_create(batch)
+                created += len(batch)
+                batch = []
+    Station.objects.bulk_create(batch)
+    return created + len(batch)
+
+
+# --- Public sites --------------------------------------------------------------------------------
+
+
+def load_sites(rng, official):
+    owner = Organization.objects.get(code="UBND_HN")
+    units = {u.code: u for u in AdministrativeUnit.objects.defer("boundary", "map_boundary")}
+    wanted = {}
+    for _kind, _name, code, *_rest in SITES:
+        wanted[units[code].pk] = wanted.get(units[code].pk, 0) + 1
+    points = _points(wanted, 2, rng)
+    created = 0
+    for kind, name, code, building, capacity, status in SITES:
+        unit = units[code]
+        x, y = points[unit.pk].pop()
+        land, conditions = SITE_KIND[kind]
+        street = rng.choice(WARD_STREETS.get(code, CITY_STREETS))
+        address = (
+            f"Số {rng.randint(1, 200)} {street}, {unit.name}"
+            if unit.kind == AdministrativeUnit.Kind.WARD
+            else f"Thôn {rng.choice(VILLAGES)}, {unit.name}"
+        )
+        services.save_public_site(
+            official,
+            name=name,
+            owner=owner,
+            address=address,
+            commune=unit,
+            land_category=land,
+            location=Point(x, y, srid=4326),
+            building_height_m=Decimal(building) if building else None,
+            capacity=capacity,
+            conditions=conditions,
+            status=status,
+        )
+        created += 1
+    return created
+
+
+# --- Permit applications ---------------------------------------------------------------------------
+
+
+def _upload(user, application, codes):
+    types = {t.code: t for t in DocumentType.objects.filter(code__in=codes)}
+    for code in codes:
+        upload = SimpleUploadedFile(DOCUMENT_FILES.get(code, f"{code}.pdf"), PDF, "application/pdf")
+        services.upload_document(user, application, types[code], upload)
+
+
+def _at(day, hour):
+    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+
+
+def _draft_data(spec, user, kinds, sites, units, points, rng):
+    """What the operator's staff fill in: the site (or point, or the station to modify) and the
+    proposed structure."""
+    _username, type_code, where, code_number, name, structure, technologies, *_rest = spec
+    structure_type, height = structure
+    data = {
+        "application_type": kinds[type_code],
+        "structure_type": structure_type,
+        "structure_height_m": _d(height),
+        "technologies": technologies,
+    }
+    if where == "station":  # a modification of one of the operator's stations on public land
+        candidates = list(
+            Station.objects.filter(
+                operator=user.organization, status="operating", land_category="public_land"
+            )
+            .select_related("commune")
+            .defer(*UNIT_DEFERRED)
+            .order_by("id")[:50]
+        )
+        station = candidates[code_number % len(candidates)]
+        data.update(
+            station=station,
+            station_code=station.code,
+            station_name=station.name,
+            address=station.address,
+            commune=station.commune,
+            location=station.location,
+            land_category=station.land_category,
+        )
+    elif where in sites:  # location, commune, address and land category come from the site
+        site = sites[where]
+        data.update(
+            public_site=site,
+            station_name=f"Trạm {name}",
+            station_code=station_code(user.organization.code, site.commune, code_number),
+        )
+    else:  # a proposed point on public land in that commune
+        unit = units[where]
+        x, y = points[unit.pk].pop()
+        if unit.kind == AdministrativeUnit.Kind.WARD:
+            street = rng.choice(WARD_STREETS.get(where, CITY_STREETS))
+            address = f"Số {rng.randint(1, 200)} {street}, {unit.name}"
+        else:
+            address = f"Thôn {rng.choice(VILLAGES)}, {unit.name}"
+        data.update(
+            station_name=f"Trạm {name}",
+            station_code=station_code(user.organization.code, unit, code_number),
+            address=address,
+            commune=unit,
+            location=Point(x, y, srid=4326),
+            land_category="public_land",
+        )
+    if structure_type == "rooftop_mast":  # on the site's (or the station's) building
+        host = data.get("public_site") or data.get("station")
+        data["building_height_m"] = getattr(host, "building_height_m", None) or Decimal(12)
+    return data
+
+
+def _take_steps(app, user, official, steps, start, today, required, decision_number):
+    """Submit, return, resubmit, accept, decide or withdraw, each on its day; returns the
+    application and when each step was taken."""
+    times = {}
+    for action, offset in steps:
+        day = min(add_working_days(start, offset) if offset else start, today)
+        app.refresh_from_db()
+        if action == "submit":
+            justification = ""
+            if services.colocation_candidates(app):
+                justification = (
+                    "Các cột hiện có trong bán kính 200 m không đủ chiều cao và tải trọng "
+                    "để lắp thêm thiết bị; chủ cột chưa đồng ý cho thuê."
+                )
+            app = services.submit(user, app, sharing_justification=justification, today=day)
+        elif action == "return":
+            app = services.return_for_supplement(official, app, RETURN_NOTE, today=day)
+        elif action == "resubmit":
+            _upload(user, app, [c for c in required if c == "structural"] or required[:1])
+            app = services.resubmit(
+                user, app, note="Đã bổ sung báo cáo kết cấu và bản vẽ.", today=day
+            )
+        elif action == "accept":
+            app = services.accept(official, app, note="Hồ sơ đầy đủ.", today=day)
+        elif action == "approve":
+            app = services.approve(
+                official, app, decision_number, note="Đồng ý cấp phép.", today=day
+            )
+        elif action == "reject":
+            app = services.reject(official, app, REJECT_NOTE, today=day)
+        elif action == "withdraw":
+            app = services.withdraw(
+                user, app, note="Doanh nghiệp điều chỉnh kế hoạch phủ sóng.", today=day
+            )
+        times[action] = _at(day, 9 + len(times))
+    return app, times
+
+
+def load_applications(rng, today=None):
+    today = today or timezone.localdate()
+    users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES)}
+    official = users["minh"]
+    kinds = {t.code: t for t in ApplicationType.objects.prefetch_related("required_documents")}
+    sites = {s.name: s for s in PublicSite.objects.select_related("commune")}
+    units = {u.code: u for u in AdministrativeUnit.objects.defer("boundary", "map_boundary")}
+    free = [units[spec[2]].pk for spec in APPLICATIONS if spec[2] in units]
+    points = _points({pk: free.count(pk) for pk in set(free)}, 3, rng)
+    for number, spec in enumerate(APPLICATIONS, start=1):
+        username, type_code, _where, code_number, *_middle, ago, steps = spec
+        user = users[username]
+        app = services.save_draft(user, **_draft_data(spec, user, kinds, sites, units, points, rng))
+        required = [t.code for t in kinds[type_code].required_documents.all()]
+        if not steps:  # a draft with half of its checklist
+            _upload(user, app, required[: max(1, len(required) // 2)])
+            continue
+        _upload(user, app, required)
+        start = add_working_days(today, -ago) if ago else today
+        decision = f"{100 + number * 7}/GP-SKHCN"
+        app, times = _take_steps(app, user, official, steps, start, today, required, decision)
+        if code_number in MESSAGES and app.status not in services.DECIDED_STATUSES:
+            question, answer = MESSAGES[code_number]
+            services.post_message(official, app, question)
+            services.post_message(user, app, answer)
+        _backdate(app, start, times)
+    services.process_deadlines(today=today)
+    return len(APPLICATIONS)
+
+
+def _backdate(app, start, times):
+    """Put the timeline's events (and submitted/decided times) on the days the steps were taken."""
+    events = list(app.timeline.order_by("id"))
+    clock = _at(start, 8)
+    for event in events:
+        if event.kind == ApplicationEvent.Kind.STATUS:
+            action = {
+                "submitted": "submit",
+                "returned": "return",
+                "resubmitted": "resubmit",
+                "under_review": "accept",
+                "approved": "approve",
+                "rejected": "reject",
+                "withdrawn": "withdraw",
+            }.get(event.to_status)
+            clock = times.get(action, clock)
+        else:
+            clock = clock + timedelta(minutes=20)
+        event.created_at = clock
+    ApplicationEvent.objects.bulk_update(events, ["created_at"])
+    changes = {}
+    if "submit" in times:
+        changes["submitted_at"] = times["submit"]
+    for action in ("approve", "reject"):
+        if action in times:
+            changes["decided_at"] = times[action]
+    if changes:
+        PermitApplication.objects.filter(pk=app.pk).update(**changes)
+
+
+# --- Entry point -------------------------------------------------------------------------------------
+
+
+def load(stdout=None):
+    """Load the demo stations, sites and applications (each part once). Returns what it created."""
+    from core import demo as core_demo
+
+    started = timezone.now()
+    if User.objects.filter(username__in=DEMO_USERNAMES).count() != len(DEMO_USERNAMES):
+        core_demo.load()
+    official = User.objects.get(username="minh")
+    result = {"stations": 0, "sites": 0, "applications": 0}
+    rng = random.Random(SEED)
+    with transaction.atomic():
+        if not Station.objects.filter(operator__code="VIETTEL", code__regex=DEMO_MARKER).exists():
+            result["stations"] = load_stations(rng)
+    rng = random.Random(SEED + 1)
+    with transaction.atomic():
+        if not PublicSite.objects.filter(name=SITES[0][1]).exists():
+            result["sites"] = load_sites(rng, official)
+    rng = random.Random(SEED + 2)
+    with transaction.atomic():
+        if not PermitApplication.objects.filter(
+            station_name__startswith="Trạm Long Biên UBND"
+        ).exists():
+            result["applications"] = load_applications(rng)
+    if stdout:
+        seconds = (timezone.now() - started).total_seconds()
+        stdout.write(
+            f"stations: {result['stations']} stations, {result['sites']} public sites and "
+            f"{result['applications']} permit applications created ({seconds:.1f} s)."
+        )
+    return result
