@@ -9,4 +9,10 @@ urlpatterns = [
     path("units/map.geojson", views.units_geojson, name="unit-geojson"),
     path("units/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path("organizations/", views.OrganizationListView.as_view(), name="organization-list"),
+    path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/read/",
+        views.notifications_mark_all_read,
+        name="notification-mark-all-read",
+    ),
 ]

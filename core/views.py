@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
-from django.views.generic import DetailView, TemplateView
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from core import health, selectors
+from core import health, notifications, selectors
 from core.filters import AdministrativeUnitFilter, OrganizationFilter
-from core.models import AdministrativeUnit
+from core.models import AdministrativeUnit, Notification
 
 
 @never_cache
@@ -77,3 +78,34 @@ class OrganizationListView(FilterView):
 
     def get_queryset(self):
         return selectors.organizations()
+
+
+class NotificationListView(ListView):
+    """The user's notifications, newest first. The ones shown are marked read once displayed
+    (their "unread" highlight stays for this view)."""
+
+    template_name = "core/notification_list.html"
+    context_object_name = "notifications"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return Notification.objects.filter(recipient=self.request.user).order_by(
+            "-created_at", "-id"
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        shown = list(ctx["notifications"])
+        unread = [n.pk for n in shown if n.read_at is None]
+        for n in shown:
+            n.was_unread = n.read_at is None
+        if unread:
+            notifications.mark_read(self.request.user, unread)
+        ctx["notifications"] = shown
+        return ctx
+
+
+@require_POST
+def notifications_mark_all_read(request):
+    notifications.mark_read(request.user)
+    return redirect("core:notification-list")

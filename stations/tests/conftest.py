@@ -39,16 +39,25 @@ def make_station(db, django_db_blocker):
     def make(operator_code="VIETTEL", location=BA_DINH, **fields):
         counter["n"] += 1
         defaults = {
-            "code": f"ST-{counter['n']:05d}", "name": f"Trạm thử {counter['n']}", "address": "Hà Nội",
-            "structure_type": "monopole", "structure_height_m": Decimal("30"),
-            "land_category": "public_land", "status": Station.Status.OPERATING, "technologies": ["4G"],
+            "code": f"ST-{counter['n']:05d}",
+            "name": f"Trạm thử {counter['n']}",
+            "address": "Hà Nội",
+            "structure_type": "monopole",
+            "structure_height_m": Decimal("30"),
+            "land_category": "public_land",
+            "status": Station.Status.OPERATING,
+            "technologies": ["4G"],
         }
         defaults.update(fields)
-        commune = defaults.pop("commune", None) or AdministrativeUnit.objects.filter(
-            boundary__intersects=location
-        ).first() or AdministrativeUnit.objects.get(code="00004")
+        commune = (
+            defaults.pop("commune", None)
+            or AdministrativeUnit.objects.filter(boundary__intersects=location).first()
+            or AdministrativeUnit.objects.get(code="00004")
+        )
         return Station.objects.create(
-            operator=Organization.objects.get(code=operator_code), location=location, commune=commune,
+            operator=Organization.objects.get(code=operator_code),
+            location=location,
+            commune=commune,
             **defaults,
         )
 
@@ -59,9 +68,13 @@ def make_station(db, django_db_blocker):
 def make_site(db):
     def make(**fields):
         defaults = {
-            "name": "Trụ sở UBND phường Ba Đình", "owner": Organization.objects.get(code="UBND_HN"),
-            "address": "Số 1 Phố Thử, Phường Ba Đình", "commune": AdministrativeUnit.objects.get(code="00004"),
-            "land_category": "public_building", "location": BA_DINH, "building_height_m": Decimal("24"),
+            "name": "Trụ sở UBND phường Ba Đình",
+            "owner": Organization.objects.get(code="UBND_HN"),
+            "address": "Số 1 Phố Thử, Phường Ba Đình",
+            "commune": AdministrativeUnit.objects.get(code="00004"),
+            "land_category": "public_building",
+            "location": BA_DINH,
+            "building_height_m": Decimal("24"),
             "capacity": 1,
         }
         defaults.update(fields)
@@ -88,9 +101,13 @@ def make_application(db, app_type):
         data = {
             "application_type": app_type(fields.pop("type_code", "public_station")),
             "station_code": fields.pop("station_code", "HN-NEW-1"),
-            "station_name": "Trạm mới Ba Đình", "address": "Số 1 Phố Thử", "location": BA_DINH,
-            "structure_type": "rooftop_mast", "structure_height_m": Decimal("6"),
-            "building_height_m": Decimal("24"), "technologies": ["4G", "5G"],
+            "station_name": "Trạm mới Ba Đình",
+            "address": "Số 1 Phố Thử",
+            "location": BA_DINH,
+            "structure_type": "rooftop_mast",
+            "structure_height_m": Decimal("6"),
+            "building_height_m": Decimal("24"),
+            "technologies": ["4G", "5G"],
             "land_category": "public_building",
         }
         data.update(fields)

@@ -1,0 +1,1044 @@
+"""HTML pages of the stations app: the register, its map, public sites and permit applications.
+
+Views parse the request, call a selector or a service and render. Every write goes through
+``stations.services``; a service's domain error becomes a form error or a message, never a 500.
+"""
+
+import csv
+import io
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import FormView, TemplateView
+from django_filters.views import FilterView
+
+from core.exceptions import Conflict, DomainError, ImportRejected, InvalidInput
+from core.exceptions import PermissionDenied as ServicePermissionDenied
+from core.exports import EXPORT_LIMIT, FORMATS, export_response
+from core.history import events_for
+from core.models import Organization, User
+from stations import selectors, services
+from stations.filters import PermitApplicationFilter, PublicSiteFilter, StationFilter
+from stations.forms import (
+    ACTION_FORMS,
+    ApplicationForm,
+    DocumentForm,
+    ImportForm,
+    MessageForm,
+    PublicSiteForm,
+    StationForm,
+    action_form,
+    bootstrap,
+)
+from stations.models import (
+    NON_BULKY_MAX_HEIGHT_M,
+    NON_BULKY_MAX_RATIO,
+    ApplicationDocument,
+    PermitApplication,
+    PublicSite,
+    Station,
+    StructureType,
+    is_non_bulky,
+)
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+MAP_POINT_LIMIT = 20_000
+UUID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+S = PermitApplication.Status
+
+# Marker colours by operator code (others get grey); the legend and the map read the same table.
+OPERATOR_COLOURS = {
+    "VIETTEL": "#d62828",
+    "VNPT": "#1d4ed8",
+    "MOBIFONE": "#f59e0b",
+    "VIETNAMOBILE": "#7c3aed",
+    "GTEL": "#0d9488",
+    "FPT": "#ea580c",
+    "CMC": "#be185d",
+}
+OTHER_COLOUR = "#6b7280"
+SITE_COLOURS = {
+    PublicSite.Status.AVAILABLE: "#16a34a",
+    PublicSite.Status.RESERVED: "#f59e0b",
+    PublicSite.Status.OCCUPIED: "#6b7280",
+}
+
+
+# --- Helpers ----------------------------------------------------------------------------------------
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``cap + 1`` rows, so a page over 200,000 stations never counts them all.
+
+    ``capped`` tells the template to show "10,000+" instead of an exact total.
+    """
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self):
+        return self.count > self.cap
+
+
+def style_filter_form(filterset):
+    """Bootstrap classes for a FilterSet's form fields."""
+    form = filterset.form
+    for field in form.fields.values():
+        widget = field.widget
+        if getattr(widget, "allow_multiple_selected", False):
+            widget.attrs.update({"class": "form-select form-select-sm", "size": "3"})
+        elif hasattr(widget, "choices"):
+            widget.attrs["class"] = "form-select form-select-sm"
+        else:
+            widget.attrs["class"] = "form-control form-control-sm"
+    return filterset
+
+
+def query_without(request, *names, **extra):
+    """The current query string without ``names`` (and with ``extra``), for links."""
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    for key, value in extra.items():
+        params[key] = value
+    return params.urlencode()
+
+
+def sort_headers(request, columns):
+    """[{label, url, direction}] for clickable column headers driving the ``ordering`` filter."""
+    current = request.GET.get("ordering", "")
+    headers = []
+    for key, label in columns:
+        if key is None:
+            headers.append({"label": label})
+            continue
+        direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
+        target = f"-{key}" if current == key else key
+        headers.append(
+            {
+                "label": label,
+                "url": "?" + query_without(request, "page", "export", ordering=target),
+                "direction": direction,
+                "key": key,
+            }
+        )
+    return headers
+
+
+def filtered(filterset):
+    """The filtered queryset, or none when a filter value is bad (the error goes on the form).
+
+    Some filters (bbox, near) check their value while filtering: their ValidationError is caught
+    here so that a bad URL parameter is a form error, not a 500.
+    """
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    try:
+        return filterset.qs
+    except ValidationError as exc:
+        filterset.form.add_error(None, exc)
+        return filterset.queryset.none()
+
+
+def non_bulky_hint(structure_type, height, building):
+    """The verdict of the non-bulky rule and why, for a hint under a form or on a detail page."""
+    if not structure_type:
+        return {"state": "unknown", "reasons": []}
+    verdict = is_non_bulky(structure_type, height, building)
+    reasons = []
+    if structure_type == StructureType.CAMOUFLAGED_MAST:
+        reasons.append(_("A camouflaged mast is always non-bulky."))
+    elif structure_type != StructureType.ROOFTOP_MAST:
+        reasons.append(_("Only a rooftop mast or a camouflaged mast can be non-bulky."))
+    elif height is None:
+        return {"state": "unknown", "reasons": [_("Enter the structure height.")]}
+    elif building is None:
+        reasons.append(_("Enter the host building's height: the mast may be at most 20% of it."))
+        return {"state": "unknown", "reasons": reasons}
+    else:
+        limit = min(NON_BULKY_MAX_HEIGHT_M, Decimal(building) * NON_BULKY_MAX_RATIO)
+        if Decimal(height) > NON_BULKY_MAX_HEIGHT_M:
+            reasons.append(_("The mast is %(h)s m high: over the 3 m limit.") % {"h": _num(height)})
+        if Decimal(height) > Decimal(building) * NON_BULKY_MAX_RATIO:
+            reasons.append(
+                _("The mast is over 20%% of the %(b)s m building (at most %(max)s m).")
+                % {"b": _num(building), "max": _num(Decimal(building) * NON_BULKY_MAX_RATIO)}
+            )
+        if verdict:
+            reasons.append(
+                _("At most %(max)s m here: the mast needs no construction permit.")
+                % {"max": _num(limit)}
+            )
+    return {"state": "yes" if verdict else "no", "reasons": reasons}
+
+
+def _num(value):
+    value = Decimal(value).quantize(Decimal("0.01")).normalize()
+    return format(value, "f")
+
+
+def _decimal(value):
+    try:
+        number = Decimal(str(value).replace(",", ".").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() and number > 0 else None
+
+
+def may_create_station(user):
+    """City officials, and staff (or API clients) of an operator acting for it."""
+    if services.is_city_official(user):
+        return True
+    org = getattr(user, "organization", None)
+    return bool(
+        org and org.kind == Organization.Kind.OPERATOR and services.acts_for_operator(user, org)
+    )
+
+
+def operators_for(user):
+    operators = Organization.objects.filter(kind=Organization.Kind.OPERATOR).order_by("name")
+    if services.is_city_official(user):
+        return operators
+    return operators.filter(pk=user.organization_id)
+
+
+def may_apply(user):
+    org = getattr(user, "organization", None)
+    return bool(
+        org and org.kind == Organization.Kind.OPERATOR and services.acts_for_operator(user, org)
+    )
+
+
+def legend_operators():
+    return [
+        {
+            "id": o.pk,
+            "code": o.code,
+            "name": o.short_name or o.name,
+            "colour": OPERATOR_COLOURS.get(o.code, OTHER_COLOUR),
+        }
+        for o in Organization.objects.filter(kind=Organization.Kind.OPERATOR).order_by("code")
+    ]
+
+
+def history_rows(obj, model):
+    """The object's recorded changes, newest first, with who made them and which fields changed."""
+    events = list(events_for(obj).order_by("-pgh_created_at", "-pgh_id")[:50])
+    user_ids = {
+        (e.pgh_context or {}).get("user")
+        for e in events
+        if isinstance(e.pgh_context, dict) and (e.pgh_context or {}).get("user")
+    }
+    users = User.objects.in_bulk(user_ids) if user_ids else {}
+    labels = {f.attname: f.verbose_name for f in model._meta.concrete_fields}
+    hidden = {"updated_at", "created_at", "search_text", "id", "public_id", "non_bulky"}
+    rows = []
+    for event in events:
+        context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
+        user = users.get(context.get("user"))
+        changes = []
+        for field, values in (event.pgh_diff or {}).items():
+            if field in hidden:
+                continue
+            before, after = (
+                (values + [None, None])[:2] if isinstance(values, list) else (None, None)
+            )
+            changes.append(
+                {
+                    "field": labels.get(field, field),
+                    "before": _short(before),
+                    "after": _short(after),
+                }
+            )
+        rows.append(
+            {
+                "when": event.pgh_created_at,
+                "label": event.pgh_label,
+                "who": (user.get_full_name() or user.username) if user else context.get("action"),
+                "action": context.get("action", ""),
+                "changes": changes,
+            }
+        )
+    return rows
+
+
+def _short(value):
+    if value is None or value == "":
+        return "—"
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def point_json(obj, **extra):
+    if not obj.location:
+        return None
+    return {"lon": obj.location.x, "lat": obj.location.y, **extra}
+
+
+# --- Stations -----------------------------------------------------------------------------------------
+
+STATION_COLUMNS = [
+    ("code", gettext_lazy("Code")),
+    ("name", gettext_lazy("Name")),
+    (None, gettext_lazy("Operator")),
+    (None, gettext_lazy("Commune")),
+    (None, gettext_lazy("Structure")),
+    ("height", gettext_lazy("Height (m)")),
+    (None, gettext_lazy("Technologies")),
+    ("status", gettext_lazy("Status")),
+    ("updated", gettext_lazy("Updated")),
+]
+
+
+def _lon(station):
+    return round(station.location.x, 6) if station.location else None
+
+
+def _lat(station):
+    return round(station.location.y, 6) if station.location else None
+
+
+# Export columns: the import's columns first (so an exported file can be edited and imported back),
+# then readable extras.
+STATION_EXPORT = [
+    ("operator", "operator.code"),
+    ("code", "code"),
+    ("name", "name"),
+    ("address", "address"),
+    ("commune", "commune.code"),
+    ("lon", _lon),
+    ("lat", _lat),
+    ("structure_type", "structure_type"),
+    ("structure_height_m", "structure_height_m"),
+    ("building_height_m", "building_height_m"),
+    ("technologies", "technologies"),
+    ("land_category", "land_category"),
+    ("status", "status"),
+    ("permit_reference", "permit_reference"),
+    ("commissioned_on", "commissioned_on"),
+    ("non_bulky", "non_bulky"),
+    ("operator_name", "operator.name"),
+    ("commune_name", "commune.name"),
+    ("id", "public_id"),
+    ("updated_at", "updated_at"),
+]
+
+HIDDEN_FILTERS = ("bbox", "near", "ordering")
+
+
+class ListPage(FilterView):
+    """A filtered, paginated list (the count capped at COUNT_CAP)."""
+
+    paginate_by = PAGE_SIZE
+    paginator_class = CappedPaginator
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.object_list = filtered(self.filterset)
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        style_filter_form(self.filterset)
+        ctx.update(
+            page_query=query_without(self.request, "page", "export"),
+            count_cap_display=number_format(COUNT_CAP, force_grouping=True),
+        )
+        return ctx
+
+
+class StationListView(ListPage):
+    template_name = "stations/station_list.html"
+    filterset_class = StationFilter
+
+    def get_queryset(self):
+        return selectors.stations(self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("export")
+        if fmt in FORMATS:
+            filterset = self.get_filterset(self.get_filterset_class())
+            return export_response(
+                fmt,
+                filtered(filterset),
+                STATION_EXPORT,
+                "stations",
+                limit=EXPORT_LIMIT,
+                title=_("Stations"),
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            headers=sort_headers(self.request, STATION_COLUMNS),
+            hidden_filters=HIDDEN_FILTERS,
+            export_limit=number_format(EXPORT_LIMIT, force_grouping=True),
+            can_create=may_create_station(self.request.user),
+        )
+        return ctx
+
+
+def _station_or_404(user, public_id):
+    station = selectors.stations(user).filter(public_id=public_id).first()
+    if station is None:
+        raise Http404
+    return station
+
+
+class StationDetailView(TemplateView):
+    template_name = "stations/station_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        station = _station_or_404(self.request.user, kwargs["public_id"])
+        ctx.update(
+            station=station,
+            can_edit=services.can_edit_station(self.request.user, station.operator),
+            history=history_rows(station, Station),
+            hint=non_bulky_hint(
+                station.structure_type, station.structure_height_m, station.building_height_m
+            ),
+            point=point_json(station, label=str(station)),
+            applications=station.applications.order_by("-id")[:10],
+        )
+        return ctx
+
+
+class ServiceFormView(FormView):
+    """A form page whose valid input goes to a service; the service's errors land on the form."""
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            obj = self.perform(form)
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+            return self.form_invalid(form)
+        except ServicePermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self.form_invalid(form)
+        return redirect(self.success_url_for(obj))
+
+    def success_url_for(self, obj):
+        raise NotImplementedError
+
+
+class StationCreateView(ServiceFormView):
+    template_name = "stations/station_form.html"
+    form_class = StationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_create_station(request.user):
+            raise DjangoPermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "operators": operators_for(self.request.user)}
+
+    def perform(self, form):
+        station = services.create_station(self.request.user, **form.service_data())
+        messages.success(self.request, _("Station %(s)s created.") % {"s": station})
+        return station
+
+    def success_url_for(self, obj):
+        return reverse("stations:station-detail", args=[obj.public_id])
+
+
+class StationUpdateView(StationCreateView):
+    # Anonymous users never get here: core.middleware.LoginRequiredMiddleware sends them to log in.
+    def dispatch(self, request, *args, **kwargs):
+        self.station = _station_or_404(request.user, kwargs["public_id"])
+        if not services.can_edit_station(request.user, self.station.operator):
+            raise DjangoPermissionDenied
+        return super(StationCreateView, self).dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.station}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(station=self.station, **kwargs)
+
+    def perform(self, form):
+        station = services.update_station(self.request.user, self.station, **form.service_data())
+        messages.success(self.request, _("Station %(s)s saved.") % {"s": station})
+        return station
+
+
+@require_GET
+def non_bulky_hint_view(request):
+    """htmx: the non-bulky verdict for the structure typed so far (a small partial)."""
+    hint = non_bulky_hint(
+        request.GET.get("structure_type", ""),
+        _decimal(request.GET.get("structure_height_m", "")),
+        _decimal(request.GET.get("building_height_m", "")),
+    )
+    return render(request, "stations/_non_bulky_hint.html", {"hint": hint})
+
+
+class StationImportView(FormView):
+    template_name = "stations/station_import.html"
+    form_class = ImportForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_create_station(request.user):
+            raise DjangoPermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            columns=services.IMPORT_COLUMNS, required=services.REQUIRED_COLUMNS, **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            result = services.import_stations(self.request.user, form.cleaned_data["file"])
+        except ImportRejected as exc:
+            return self.render_to_response(
+                self.get_context_data(
+                    form=form, rejected=str(exc.message), import_errors=exc.errors
+                ),
+                status=400,
+            )
+        except DomainError as exc:
+            form.add_error("file", str(exc.message))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Import done: %(created)d stations created, %(updated)d updated.")
+            % {"created": result.created, "updated": result.updated},
+        )
+        return redirect("stations:station-list")
+
+
+def import_template(request):
+    """An empty CSV with the import's columns."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    csv.writer(buffer).writerow(services.IMPORT_COLUMNS)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="stations-import-template.csv"'
+    return response
+
+
+class StationMapView(TemplateView):
+    template_name = "stations/station_map.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        filterset = style_filter_form(
+            StationFilter(self.request.GET or None, queryset=Station.objects.none())
+        )
+        operators = legend_operators()
+        query = query_without(self.request, "bbox", "page", "export", "ordering")
+        ctx.update(
+            filter=filterset,
+            hidden_filters=HIDDEN_FILTERS,
+            operators=operators,
+            map_config={
+                "geojsonUrl": reverse("stations:station-geojson") + (f"?{query}" if query else ""),
+                "detailUrl": reverse("stations:station-detail", args=[UUID_PLACEHOLDER]),
+                "limit": MAP_POINT_LIMIT,
+                "operators": operators,
+                "statuses": {k: str(v) for k, v in Station.Status.choices},
+                "text": {
+                    "operator": _("Operator"),
+                    "status": _("Status"),
+                    "nonBulky": _("non-bulky"),
+                    "open": _("Open the station"),
+                    "loading": _("Loading…"),
+                    "shown": _("Stations shown:"),
+                    "more": _("(the first %(n)s; zoom in to see the rest)")
+                    % {"n": number_format(MAP_POINT_LIMIT, force_grouping=True)},
+                    "failed": _("The stations could not be loaded."),
+                },
+            },
+        )
+        return ctx
+
+
+def station_geojson(request):
+    """The filtered, scoped stations in the map's box, as GeoJSON written by PostgreSQL.
+
+    At most MAP_POINT_LIMIT + 1 features: the page shows a note when there are more.
+    """
+    filterset = StationFilter(request.GET, queryset=selectors.stations(request.user))
+    qs = filtered(filterset)
+    limited = Station.objects.filter(pk__in=qs.order_by("id").values("pk")[: MAP_POINT_LIMIT + 1])
+    return HttpResponse(selectors.stations_geojson(limited), content_type="application/geo+json")
+
+
+# --- Public sites ------------------------------------------------------------------------------------
+
+
+class SiteListView(ListPage):
+    template_name = "stations/site_list.html"
+    filterset_class = PublicSiteFilter
+
+    def get_queryset(self):
+        return selectors.public_sites(self.request.user).order_by("name", "id")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        query = query_without(self.request, "page", "export", "bbox")
+        can_apply = may_apply(self.request.user)
+        ctx.update(
+            hidden_filters=("bbox",),
+            can_edit=services.is_city_official(self.request.user),
+            can_apply=can_apply,
+            legend=[
+                {"label": label, "colour": SITE_COLOURS[value]}
+                for value, label in PublicSite.Status.choices
+            ],
+            map_config={
+                "geojsonUrl": reverse("stations:site-geojson") + (f"?{query}" if query else ""),
+                "detailUrl": reverse("stations:site-detail", args=[UUID_PLACEHOLDER]),
+                "applyUrl": reverse("stations:application-create"),
+                "canApply": can_apply,
+                "colours": dict(SITE_COLOURS),
+                "statuses": {k: str(v) for k, v in PublicSite.Status.choices},
+                "text": {
+                    "status": _("Status"),
+                    "capacity": _("Stations it can take"),
+                    "open": _("Details"),
+                    "apply": _("Apply for a permit here"),
+                    "shown": _("Sites on the map:"),
+                },
+            },
+        )
+        return ctx
+
+
+def site_geojson(request):
+    filterset = PublicSiteFilter(request.GET, queryset=selectors.public_sites(request.user))
+    qs = filtered(filterset)
+    limited = PublicSite.objects.filter(
+        pk__in=qs.order_by("id").values("pk")[: MAP_POINT_LIMIT + 1]
+    )
+    return HttpResponse(selectors.sites_geojson(limited), content_type="application/geo+json")
+
+
+def _site_or_404(user, public_id):
+    site = selectors.public_sites(user).filter(public_id=public_id).first()
+    if site is None:
+        raise Http404
+    return site
+
+
+class SiteDetailView(TemplateView):
+    template_name = "stations/site_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        site = _site_or_404(self.request.user, kwargs["public_id"])
+        ctx.update(
+            site=site,
+            can_edit=services.is_city_official(self.request.user),
+            can_apply=may_apply(self.request.user) and site.status != PublicSite.Status.OCCUPIED,
+            point=point_json(site, label=site.name),
+            area=site.area.geojson if site.area else None,
+            history=history_rows(site, PublicSite),
+        )
+        return ctx
+
+
+class SiteCreateView(ServiceFormView):
+    template_name = "stations/site_form.html"
+    form_class = PublicSiteForm
+    site = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not services.is_city_official(request.user):
+            raise DjangoPermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def perform(self, form):
+        site = services.save_public_site(self.request.user, self.site, **form.service_data())
+        messages.success(self.request, _("Public site %(s)s saved.") % {"s": site})
+        return site
+
+    def success_url_for(self, obj):
+        return reverse("stations:site-detail", args=[obj.public_id])
+
+
+class SiteUpdateView(SiteCreateView):
+    def dispatch(self, request, *args, **kwargs):
+        self.site = _site_or_404(request.user, kwargs["public_id"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.site}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(site=self.site, **kwargs)
+
+
+# --- Permit applications ---------------------------------------------------------------------------
+
+RUNNING = (S.SUBMITTED, S.RESUBMITTED, S.UNDER_REVIEW)
+
+
+class ApplicationListView(ListPage):
+    """Officials: the queue, running clocks first by decision deadline, then paused, then decided.
+    Operators: their own applications (drafts included)."""
+
+    template_name = "stations/application_list.html"
+    filterset_class = PermitApplicationFilter
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = selectors.applications(user)
+        if not may_apply(user):
+            qs = qs.exclude(status=S.DRAFT)
+        return qs.annotate(
+            queue_rank=Case(
+                When(status__in=RUNNING, then=Value(0)),
+                When(status=S.RETURNED, then=Value(1)),
+                When(status=S.DRAFT, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            )
+        ).order_by("queue_rank", F("decision_due").asc(nulls_last=True), "-id")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        for app in ctx["object_list"]:
+            app.days_left_value = services.days_left(app)
+            app.running = app.status in RUNNING
+        ctx.update(
+            headers=sort_headers(
+                self.request,
+                [
+                    ("number", gettext_lazy("Number")),
+                    (None, gettext_lazy("Station")),
+                    (None, gettext_lazy("Applicant")),
+                    (None, gettext_lazy("Status")),
+                    ("submitted", gettext_lazy("Submitted")),
+                    ("deadline", gettext_lazy("Decision due")),
+                    (None, gettext_lazy("Working days left")),
+                ],
+            ),
+            hidden_filters=("ordering",),
+            can_apply=may_apply(self.request.user),
+        )
+        return ctx
+
+
+def _application_or_404(user, pk):
+    try:
+        return selectors.application_detail(user, pk)
+    except PermitApplication.DoesNotExist:
+        raise Http404 from None
+
+
+class ApplicationCreateView(ServiceFormView):
+    template_name = "stations/application_form.html"
+    form_class = ApplicationForm
+    application = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_apply(request.user):
+            raise DjangoPermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def site(self):
+        value = (self.request.GET.get("site") or "").strip()
+        if not value:
+            return None
+        sites = selectors.public_sites(self.request.user)
+        site = (
+            sites.filter(pk=int(value)).first()
+            if value.isdigit()
+            else sites.filter(public_id=value).first()
+            if len(value) == 36
+            else None
+        )
+        if site is None:
+            raise Http404
+        return site
+
+    def get_initial(self):
+        initial = {"application_type": default_application_type()}
+        site = self.site
+        if site is not None:
+            initial.update(
+                public_site=site.pk,
+                location=site.location,
+                commune=site.commune_id,
+                address=site.address,
+                land_category=site.land_category,
+                building_height_m=site.building_height_m,
+            )
+        return initial
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(site=self.site if self.application is None else None)
+        ctx.setdefault("application", self.application)
+        return ctx
+
+    def perform(self, form):
+        app = services.save_draft(self.request.user, self.application, **form.service_data())
+        messages.success(
+            self.request,
+            _("Draft saved. Upload the documents, then submit the application."),
+        )
+        return app
+
+    def success_url_for(self, obj):
+        return reverse("stations:application-detail", args=[obj.pk])
+
+
+def default_application_type():
+    from stations.models import ApplicationType
+
+    kind = ApplicationType.objects.filter(code="public_station").first()
+    return kind.pk if kind else None
+
+
+class ApplicationUpdateView(ApplicationCreateView):
+    def dispatch(self, request, *args, **kwargs):
+        self.application = _application_or_404(request.user, kwargs["pk"])
+        if self.application.status != S.DRAFT or not services.acts_for_operator(
+            request.user, self.application.applicant_id
+        ):
+            raise DjangoPermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {}
+
+    @cached_property
+    def site(self):
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.application}
+
+
+def _candidates(app):
+    if app.status == S.DRAFT:
+        return [c.as_dict() for c in services.colocation_candidates(app)]
+    return app.colocation_candidates or []
+
+
+def render_application(request, app, status=200, forms=None):
+    """The application page; ``forms`` replaces the blank forms by bound ones carrying errors."""
+    user = request.user
+    forms = forms or {}
+    actions = services.allowed_actions(user, app)
+    is_applicant = services.acts_for_operator(user, app.applicant_id)
+    action_forms = []
+    for action in actions:
+        form = forms.get(action) or action_form(
+            action,
+            initial={
+                "version": app.version,
+                "sharing_justification": app.sharing_justification,
+            },
+        )
+        action_forms.append(
+            {"action": action, "label": services.ACTION_LABELS[action], "form": form}
+        )
+    checklist = selectors.checklist(app)
+    required_types = [item["type"] for item in checklist]
+    can_upload = is_applicant and app.status not in services.DECIDED_STATUSES
+    document_form = forms.get("document") or DocumentForm(
+        document_types=app.application_type.required_documents.all()
+    )
+    structure_labels = dict(StructureType.choices)
+    candidates = [
+        {
+            **c,
+            "colour": OPERATOR_COLOURS.get(c.get("operator"), OTHER_COLOUR),
+            "structure_label": structure_labels.get(c.get("structure_type"), ""),
+        }
+        for c in _candidates(app)
+    ]
+    status_labels = dict(S.choices)
+    timeline = list(app.timeline.all())
+    for event in timeline:
+        event.from_label = status_labels.get(event.from_status, event.from_status)
+        event.to_label = status_labels.get(event.to_status, event.to_status)
+    context = {
+        "application": app,
+        "action_forms": action_forms,
+        "checklist": checklist,
+        "required_types": required_types,
+        "other_documents": [
+            d for d in app.documents.all() if d.document_type not in required_types
+        ],
+        "can_upload": can_upload,
+        "document_form": document_form,
+        "message_form": forms.get("message") or MessageForm(),
+        "can_message": is_applicant or services.is_city_official(user),
+        "candidates": candidates,
+        "map_data": {
+            "site": point_json(app, label=app.station_name),
+            "candidates": candidates,
+            "radius": _radius(),
+        },
+        "timeline": timeline,
+        "messages_list": [e for e in timeline if e.kind == "message"],
+        "days_used": services.days_used(app) if app.status != S.DRAFT else None,
+        "days_left": services.days_left(app),
+        "running": app.status in RUNNING and app.clock_running,
+        "hint": non_bulky_hint(app.structure_type, app.structure_height_m, app.building_height_m),
+        "is_applicant": is_applicant,
+        "can_edit": is_applicant and app.status == S.DRAFT,
+    }
+    return render(request, "stations/application_detail.html", context, status=status)
+
+
+def _radius():
+    from django.conf import settings
+
+    return settings.COLOCATION_RADIUS_M
+
+
+def application_detail(request, pk):
+    return render_application(request, _application_or_404(request.user, pk))
+
+
+ACTION_CALLS = {
+    "submit": lambda user, app, d, v: services.submit(
+        user, app, sharing_justification=d.get("sharing_justification", "")
+    ),
+    "resubmit": lambda user, app, d, v: services.resubmit(user, app, note=d.get("note", "")),
+    "withdraw": lambda user, app, d, v: services.withdraw(user, app, note=d.get("note", "")),
+    "return": lambda user, app, d, v: services.return_for_supplement(
+        user, app, d.get("note", ""), expected_version=v
+    ),
+    "accept": lambda user, app, d, v: services.accept(
+        user, app, note=d.get("note", ""), expected_version=v
+    ),
+    "approve": lambda user, app, d, v: services.approve(
+        user, app, d.get("decision_number", ""), note=d.get("note", ""), expected_version=v
+    ),
+    "reject": lambda user, app, d, v: services.reject(
+        user, app, d.get("reasons", ""), expected_version=v
+    ),
+}
+# The services for these do not take the version: the view compares it before calling them.
+VERSION_CHECKED_HERE = ("submit", "resubmit", "withdraw")
+ACTION_DONE = {
+    "submit": gettext_lazy("Application %(number)s submitted. The statutory clock has started."),
+    "resubmit": gettext_lazy("Application %(number)s resubmitted. The clock runs again."),
+    "withdraw": gettext_lazy("Application %(number)s withdrawn."),
+    "return": gettext_lazy("Application %(number)s returned for supplement. The clock is paused."),
+    "accept": gettext_lazy("Application %(number)s accepted as complete."),
+    "approve": gettext_lazy("Application %(number)s approved."),
+    "reject": gettext_lazy("Application %(number)s rejected."),
+}
+
+
+@require_POST
+def application_action(request, pk, action):
+    if action not in ACTION_FORMS:
+        raise Http404
+    app = _application_or_404(request.user, pk)
+    form = action_form(action, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete. Reload the page and try again."))
+        return redirect("stations:application-detail", pk=app.pk)
+    data, version = form.cleaned_data, form.cleaned_data["version"]
+    try:
+        if action in VERSION_CHECKED_HERE and version != app.version:
+            raise Conflict(
+                _(
+                    "Someone else changed this application first (it is now: %(status)s). Reload it and try again."
+                )
+                % {"status": app.get_status_display()}
+            )
+        # One transaction around the action (some services lock the row with SELECT … FOR UPDATE).
+        with transaction.atomic():
+            done = ACTION_CALLS[action](request.user, app, data, version)
+    except InvalidInput as exc:
+        form.add_service_errors(exc)
+        messages.error(request, str(exc.message))
+        return render_application(request, app, status=400, forms={action: form})
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("stations:application-detail", pk=app.pk)
+    messages.success(request, ACTION_DONE[action] % {"number": done.number or done.pk})
+    return redirect("stations:application-detail", pk=app.pk)
+
+
+@require_POST
+def application_upload(request, pk):
+    app = _application_or_404(request.user, pk)
+    form = DocumentForm(
+        request.POST, request.FILES, document_types=app.application_type.required_documents.all()
+    )
+    if form.is_valid():
+        try:
+            services.upload_document(
+                request.user, app, form.cleaned_data["document_type"], form.cleaned_data["file"]
+            )
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("stations:application-detail", pk=app.pk)
+        else:
+            messages.success(
+                request,
+                _("%(doc)s uploaded.") % {"doc": form.cleaned_data["document_type"].name},
+            )
+            return redirect(reverse("stations:application-detail", args=[app.pk]) + "#documents")
+    return render_application(request, app, status=400, forms={"document": form})
+
+
+def application_document(request, pk, document_id):
+    """A document of an application the user may see (never by a public media URL)."""
+    app = _application_or_404(request.user, pk)
+    document = get_object_or_404(ApplicationDocument, pk=document_id, application=app)
+    return FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=False,
+        filename=document.original_name,
+    )
+
+
+@require_POST
+def application_message(request, pk):
+    app = _application_or_404(request.user, pk)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.post_message(request.user, app, form.cleaned_data["text"])
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("stations:application-detail", pk=app.pk)
+        else:
+            messages.success(request, _("Message sent."))
+            return redirect(reverse("stations:application-detail", args=[app.pk]) + "#messages")
+    return render_application(request, app, status=400, forms={"message": bootstrap(form)})
