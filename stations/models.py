@@ -83,6 +83,50 @@ def is_non_bulky(structure_type, structure_height_m, building_height_m):
     return height <= NON_BULKY_MAX_HEIGHT_M and height <= building * NON_BULKY_MAX_RATIO
 
 
+def non_bulky_verdict(structure_type, structure_height_m, building_height_m):
+    """The rule's verdict and its reasons, for hints under forms and on detail pages.
+
+    Returns {"state": "yes" | "no" | "unknown", "reasons": [text, ...]}.
+    """
+    if not structure_type:
+        return {"state": "unknown", "reasons": []}
+    if structure_type == StructureType.CAMOUFLAGED_MAST:
+        return {"state": "yes", "reasons": [_("A camouflaged mast is always non-bulky.")]}
+    if structure_type != StructureType.ROOFTOP_MAST:
+        return {
+            "state": "no",
+            "reasons": [_("Only a rooftop mast or a camouflaged mast can be non-bulky.")],
+        }
+    if structure_height_m is None:
+        return {"state": "unknown", "reasons": [_("Enter the structure height.")]}
+    if building_height_m is None:
+        return {
+            "state": "unknown",
+            "reasons": [_("Enter the host building's height: the mast may be at most 20% of it.")],
+        }
+    height, building = Decimal(structure_height_m), Decimal(building_height_m)
+    ratio_limit = building * NON_BULKY_MAX_RATIO
+    reasons = []
+    if height > NON_BULKY_MAX_HEIGHT_M:
+        reasons.append(_("The mast is %(h)s m high: over the 3 m limit.") % {"h": _metres(height)})
+    if height > ratio_limit:
+        reasons.append(
+            _("The mast is over 20%% of the %(b)s m building (at most %(max)s m).")
+            % {"b": _metres(building), "max": _metres(ratio_limit)}
+        )
+    verdict = is_non_bulky(structure_type, height, building)
+    if verdict:
+        reasons.append(
+            _("At most %(max)s m here: the mast needs no construction permit.")
+            % {"max": _metres(min(NON_BULKY_MAX_HEIGHT_M, ratio_limit))}
+        )
+    return {"state": "yes" if verdict else "no", "reasons": reasons}
+
+
+def _metres(value):
+    return format(Decimal(value).quantize(Decimal("0.01")).normalize(), "f")
+
+
 class StructureMixin(models.Model):
     """What is built: shared by a station and a permit application's proposal."""
 

@@ -55,6 +55,17 @@ def acts_for_operator(user, operator):
     )
 
 
+def can_apply(user):
+    """Operator staff (or an operator's API client) may apply for permits, for their own operator."""
+    return bool(user and user.is_authenticated and user.organization_id) and acts_for_operator(
+        user, user.organization_id
+    )
+
+
+def can_create_stations(user):
+    return is_city_official(user) or can_apply(user)
+
+
 def can_edit_station(user, operator):
     return is_city_official(user) or acts_for_operator(user, operator)
 
@@ -428,7 +439,7 @@ def colocation_candidates(application):
 
 
 @transaction.atomic
-def submit(user, application, sharing_justification=None, today=None):
+def submit(user, application, sharing_justification=None, expected_version=None, today=None):
     """Submit a draft: numbers it, runs the co-location check and starts the clock.
 
     When other operators' structures stand within the radius, the applicant must say why it will
@@ -436,7 +447,7 @@ def submit(user, application, sharing_justification=None, today=None):
     """
     if not acts_for_operator(user, application.applicant_id) or not can_access(user, application):
         raise PermissionDenied()
-    app = _lock(application)
+    app = _lock(application, expected_version)
     candidates = colocation_candidates(app)
     justification = (
         sharing_justification if sharing_justification is not None else app.sharing_justification
@@ -472,12 +483,16 @@ def submit(user, application, sharing_justification=None, today=None):
     )
 
 
-def resubmit(user, application, note="", today=None):
-    return _transition(user, application, "resubmit", note=note, today=today)
+def resubmit(user, application, note="", expected_version=None, today=None):
+    return _transition(
+        user, application, "resubmit", note=note, expected_version=expected_version, today=today
+    )
 
 
-def withdraw(user, application, note="", today=None):
-    return _transition(user, application, "withdraw", note=note, today=today)
+def withdraw(user, application, note="", expected_version=None, today=None):
+    return _transition(
+        user, application, "withdraw", note=note, expected_version=expected_version, today=today
+    )
 
 
 def return_for_supplement(user, application, note, expected_version=None, today=None):

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView, TemplateView
 from django_filters.views import FilterView
 
-from core.exceptions import Conflict, DomainError, ImportRejected, InvalidInput
+from core.exceptions import DomainError, ImportRejected, InvalidInput
 from core.exceptions import PermissionDenied as ServicePermissionDenied
 from core.exports import EXPORT_LIMIT, FORMATS, export_response
 from core.history import events_for
@@ -45,14 +45,12 @@ from stations.forms import (
     bootstrap,
 )
 from stations.models import (
-    NON_BULKY_MAX_HEIGHT_M,
-    NON_BULKY_MAX_RATIO,
     ApplicationDocument,
     PermitApplication,
     PublicSite,
     Station,
     StructureType,
-    is_non_bulky,
+    non_bulky_verdict,
 )
 
 PAGE_SIZE = 50
@@ -160,40 +158,7 @@ def filtered(filterset):
 
 
 def non_bulky_hint(structure_type, height, building):
-    """The verdict of the non-bulky rule and why, for a hint under a form or on a detail page."""
-    if not structure_type:
-        return {"state": "unknown", "reasons": []}
-    verdict = is_non_bulky(structure_type, height, building)
-    reasons = []
-    if structure_type == StructureType.CAMOUFLAGED_MAST:
-        reasons.append(_("A camouflaged mast is always non-bulky."))
-    elif structure_type != StructureType.ROOFTOP_MAST:
-        reasons.append(_("Only a rooftop mast or a camouflaged mast can be non-bulky."))
-    elif height is None:
-        return {"state": "unknown", "reasons": [_("Enter the structure height.")]}
-    elif building is None:
-        reasons.append(_("Enter the host building's height: the mast may be at most 20% of it."))
-        return {"state": "unknown", "reasons": reasons}
-    else:
-        limit = min(NON_BULKY_MAX_HEIGHT_M, Decimal(building) * NON_BULKY_MAX_RATIO)
-        if Decimal(height) > NON_BULKY_MAX_HEIGHT_M:
-            reasons.append(_("The mast is %(h)s m high: over the 3 m limit.") % {"h": _num(height)})
-        if Decimal(height) > Decimal(building) * NON_BULKY_MAX_RATIO:
-            reasons.append(
-                _("The mast is over 20%% of the %(b)s m building (at most %(max)s m).")
-                % {"b": _num(building), "max": _num(Decimal(building) * NON_BULKY_MAX_RATIO)}
-            )
-        if verdict:
-            reasons.append(
-                _("At most %(max)s m here: the mast needs no construction permit.")
-                % {"max": _num(limit)}
-            )
-    return {"state": "yes" if verdict else "no", "reasons": reasons}
-
-
-def _num(value):
-    value = Decimal(value).quantize(Decimal("0.01")).normalize()
-    return format(value, "f")
+    return non_bulky_verdict(structure_type, height, building)
 
 
 def _decimal(value):
@@ -204,14 +169,7 @@ def _decimal(value):
     return number if number.is_finite() and number > 0 else None
 
 
-def may_create_station(user):
-    """City officials, and staff (or API clients) of an operator acting for it."""
-    if services.is_city_official(user):
-        return True
-    org = getattr(user, "organization", None)
-    return bool(
-        org and org.kind == Organization.Kind.OPERATOR and services.acts_for_operator(user, org)
-    )
+may_create_station = services.can_create_stations
 
 
 def operators_for(user):
@@ -221,11 +179,7 @@ def operators_for(user):
     return operators.filter(pk=user.organization_id)
 
 
-def may_apply(user):
-    org = getattr(user, "organization", None)
-    return bool(
-        org and org.kind == Organization.Kind.OPERATOR and services.acts_for_operator(user, org)
-    )
+may_apply = services.can_apply
 
 
 def legend_operators():
@@ -927,10 +881,14 @@ def application_detail(request, pk):
 
 ACTION_CALLS = {
     "submit": lambda user, app, d, v: services.submit(
-        user, app, sharing_justification=d.get("sharing_justification", "")
+        user, app, sharing_justification=d.get("sharing_justification", ""), expected_version=v
     ),
-    "resubmit": lambda user, app, d, v: services.resubmit(user, app, note=d.get("note", "")),
-    "withdraw": lambda user, app, d, v: services.withdraw(user, app, note=d.get("note", "")),
+    "resubmit": lambda user, app, d, v: services.resubmit(
+        user, app, note=d.get("note", ""), expected_version=v
+    ),
+    "withdraw": lambda user, app, d, v: services.withdraw(
+        user, app, note=d.get("note", ""), expected_version=v
+    ),
     "return": lambda user, app, d, v: services.return_for_supplement(
         user, app, d.get("note", ""), expected_version=v
     ),
@@ -945,7 +903,6 @@ ACTION_CALLS = {
     ),
 }
 # The services for these do not take the version: the view compares it before calling them.
-VERSION_CHECKED_HERE = ("submit", "resubmit", "withdraw")
 ACTION_DONE = {
     "submit": gettext_lazy("Application %(number)s submitted. The statutory clock has started."),
     "resubmit": gettext_lazy("Application %(number)s resubmitted. The clock runs again."),
@@ -968,13 +925,6 @@ def application_action(request, pk, action):
         return redirect("stations:application-detail", pk=app.pk)
     data, version = form.cleaned_data, form.cleaned_data["version"]
     try:
-        if action in VERSION_CHECKED_HERE and version != app.version:
-            raise Conflict(
-                _(
-                    "Someone else changed this application first (it is now: %(status)s). Reload it and try again."
-                )
-                % {"status": app.get_status_display()}
-            )
         # One transaction around the action (some services lock the row with SELECT … FOR UPDATE).
         with transaction.atomic():
             done = ACTION_CALLS[action](request.user, app, data, version)
