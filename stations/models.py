@@ -102,7 +102,10 @@ def non_bulky_verdict(structure_type, structure_height_m, building_height_m):
     if building_height_m is None:
         return {
             "state": "unknown",
-            "reasons": [_("Enter the host building's height: the mast may be at most 20% of it.")],
+            "reasons": [
+                _("Enter the host building's height: the mast may be at most %(ratio)s of it.")
+                % {"ratio": "20%"}
+            ],
         }
     height, building = Decimal(structure_height_m), Decimal(building_height_m)
     ratio_limit = building * NON_BULKY_MAX_RATIO
