@@ -1,7 +1,14 @@
 """FilterSets: the same class filters the HTML list and the API list."""
 
+import math
+
 import django_filters
+from django import forms
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.measure import D
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AdministrativeUnit, Organization
@@ -49,3 +56,81 @@ class OrganizationFilter(django_filters.FilterSet):
 
     def filter_active_on(self, qs, name, value):
         return qs.exclude(effective_from__gt=value).exclude(effective_to__lt=value)
+
+
+# --- Map filters shared by every app with geometry ---------------------------------------------
+
+
+def _numbers(value, count, message):
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise forms.ValidationError(message) from None
+    if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
+        raise forms.ValidationError(message)
+    return numbers
+
+
+class BBoxField(forms.CharField):
+    """``min_lon,min_lat,max_lon,max_lat`` (WGS 84) -> a Polygon, validated with the form."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        x1, y1, x2, y2 = _numbers(value, 4, _("Give the box as min_lon,min_lat,max_lon,max_lat."))
+        if not (x1 < x2 and y1 < y2):
+            raise forms.ValidationError(_("The box's minimum must be below its maximum."))
+        if not (x1 >= -180 and x2 <= 180 and y1 >= -90 and y2 <= 90):
+            raise forms.ValidationError(_("The box must lie within -180..180, -90..90."))
+        box = Polygon.from_bbox((x1, y1, x2, y2))
+        box.srid = 4326
+        return box
+
+
+class NearField(forms.CharField):
+    """``lon,lat,radius_m`` -> (Point, metres), validated with the form."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        lon, lat, radius = _numbers(value, 3, _("Give the point as lon,lat,radius_m."))
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise forms.ValidationError(_("The point must lie within -180..180, -90..90."))
+        if not (0 < radius <= 50_000):
+            raise forms.ValidationError(_("The radius must be between 0 and 50,000 m."))
+        return Point(lon, lat, srid=4326), radius
+
+
+class BBoxFilter(django_filters.Filter):
+    """``bbox=min_lon,min_lat,max_lon,max_lat``: records whose geometry meets the box."""
+
+    field_class = BBoxField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__intersects": value})
+
+
+class NearFilter(django_filters.Filter):
+    """``near=lon,lat,radius_m``: within that many metres (at most 50 km).
+
+    Metres are measured through the geography cast; give ``geography_field`` the same type as the
+    model's GiST index on that cast (a PointField for points, a GeometryField for mixed geometries)
+    so the index is used.
+    """
+
+    field_class = NearField
+
+    def __init__(self, *args, geography_field=None, **kwargs):
+        self.geography_field = geography_field or PointField(geography=True, srid=4326)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        point, radius = value
+        geography = Cast(self.field_name, self.geography_field)
+        return qs.annotate(_geog=geography).filter(_geog__dwithin=(point, D(m=radius)))

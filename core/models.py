@@ -327,6 +327,33 @@ class User(AbstractUser):
         return [roles.ROLE_LABELS[r] for r in roles.ALL_ROLES if r in self.role_names]
 
 
+# --- Timelines ---------------------------------------------------------------------------------
+
+
+class TimelineEvent(models.Model):
+    """One entry of a case's timeline (a permit application, a sharing request …): a status change,
+    a message, a document or a deadline event, with who did it. Apps add the FK to their case."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status change")
+        MESSAGE = "message", _("Message")
+        DOCUMENT = "document", _("Document")
+        OVERDUE = "overdue", _("Deadline passed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+
 # --- In-app notifications ----------------------------------------------------------------------
 
 

@@ -192,6 +192,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    "sharing-overdue": {
+        "task": "sharing.tasks.mark_overdue",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "stations-deadlines": {
         "task": "stations.tasks.process_deadlines",
         "schedule": crontab(hour=0, minute=15),
@@ -236,3 +240,5 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Co-location check: other operators' structures within this radius (metres) of a new station.
 COLOCATION_RADIUS_M = env.int("COLOCATION_RADIUS_M", default=200)
+# Sharing requests: the owner answers within this many working days (about one month).
+SHARING_RESPONSE_WORKING_DAYS = env.int("SHARING_RESPONSE_WORKING_DAYS", default=22)

@@ -14,6 +14,7 @@ from core.models import (
     BaseModel,
     Organization,
     SourceRecordModel,
+    TimelineEvent,
     User,
     source_record_constraint,
 )
@@ -196,6 +197,11 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
         _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
     )
     permit_reference = models.CharField(_("permit reference"), max_length=100, blank=True)
+    asset = models.ForeignKey(
+        "sharing.InfrastructureAsset", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="stations", verbose_name=_("tower asset"),
+        help_text=_("The tower or mast the station stands on; several operators may share one."),
+    )
     commissioned_on = models.DateField(_("commissioning date"), null=True, blank=True)
     non_bulky = models.GeneratedField(
         # CASE, not the bare condition: a missing building height must give false, not NULL.
@@ -412,6 +418,10 @@ class PermitApplication(BaseModel, StructureMixin):
         blank=True,
     )
     colocation_candidates = models.JSONField(default=list, blank=True, editable=False)
+    sharing_requests = models.ManyToManyField(
+        "sharing.SharingRequest", blank=True, related_name="+",
+        verbose_name=_("sharing requests raised from the co-location check"),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -480,28 +490,13 @@ class ApplicationDocument(models.Model):
         verbose_name_plural = _("application documents")
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(TimelineEvent):
     """The application's timeline: every status change, message, document and deadline event."""
-
-    class Kind(models.TextChoices):
-        STATUS = "status", _("Status change")
-        MESSAGE = "message", _("Message")
-        DOCUMENT = "document", _("Document")
-        OVERDUE = "overdue", _("Deadline passed")
 
     application = models.ForeignKey(
         PermitApplication, on_delete=models.CASCADE, related_name="timeline"
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("application event")
         verbose_name_plural = _("application events")

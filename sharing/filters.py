@@ -1,0 +1,109 @@
+"""One FilterSet per list: the HTML pages and the API filter with the same classes."""
+
+import django_filters
+from django.contrib.gis.db.models import GeometryField
+from django.utils.translation import gettext_lazy as _
+
+from core.filters import BBoxFilter, FoldedSearchFilter, NearFilter
+from core.models import AdministrativeUnit, Organization
+from sharing.models import AssetKind, InfrastructureAsset, SharingRequest, Tenancy
+
+
+def communes():
+    return AdministrativeUnit.objects.defer("boundary", "map_boundary")
+
+
+class AssetFilter(django_filters.FilterSet):
+    q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
+    kind = django_filters.MultipleChoiceFilter(
+        choices=AssetKind.choices, label=_("Kind"), distinct=False
+    )
+    owner = django_filters.ModelMultipleChoiceFilter(
+        field_name="owner__code",
+        queryset=Organization.objects.all(),
+        to_field_name="code",
+        label=_("Owner"),
+        distinct=False,
+    )
+    commune = django_filters.ModelChoiceFilter(
+        queryset=communes(), to_field_name="code", label=_("Commune")
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=InfrastructureAsset.Status.choices, label=_("Status"), distinct=False
+    )
+    has_free = django_filters.BooleanFilter(method="filter_has_free", label=_("Has free capacity"))
+    min_free = django_filters.NumberFilter(
+        field_name="free_capacity", lookup_expr="gte", label=_("At least free")
+    )
+    shareable = django_filters.BooleanFilter(label=_("Offered for sharing"))
+    bbox = BBoxFilter(field_name="geometry", label=_("Map box"))
+    near = NearFilter(
+        field_name="geometry",
+        geography_field=GeometryField(geography=True, srid=4326),
+        label=_("Near (lon,lat,metres)"),
+    )
+
+    class Meta:
+        model = InfrastructureAsset
+        fields = [
+            "q",
+            "kind",
+            "owner",
+            "commune",
+            "status",
+            "has_free",
+            "min_free",
+            "shareable",
+            "bbox",
+            "near",
+        ]
+
+    def filter_has_free(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(free_capacity__gt=0) if value else qs.filter(free_capacity=0)
+
+
+class TenancyFilter(django_filters.FilterSet):
+    operator = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.filter(kind="operator"),
+        to_field_name="code",
+        label=_("Operator"),
+    )
+    owner = django_filters.ModelChoiceFilter(
+        field_name="asset__owner",
+        queryset=Organization.objects.all(),
+        to_field_name="code",
+        label=_("Owner"),
+    )
+    status = django_filters.ChoiceFilter(choices=Tenancy.Status.choices, label=_("Status"))
+    asset = django_filters.UUIDFilter(field_name="asset__public_id", label=_("Asset"))
+
+    class Meta:
+        model = Tenancy
+        fields = ["operator", "owner", "status", "asset"]
+
+
+class SharingRequestFilter(django_filters.FilterSet):
+    q = FoldedSearchFilter(field_name="search_text", label=_("Number or need"))
+    number = django_filters.CharFilter(lookup_expr="iexact", label=_("Request number"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=SharingRequest.Status.choices, label=_("Status"), distinct=False
+    )
+    requester = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.filter(kind="operator"),
+        to_field_name="code",
+        label=_("Requester"),
+    )
+    owner = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="code", label=_("Owner")
+    )
+    overdue = django_filters.BooleanFilter(label=_("Overdue"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("response_due", "deadline"), ("submitted_on", "submitted"), ("id", "id")),
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = SharingRequest
+        fields = ["q", "number", "status", "requester", "owner", "overdue"]
