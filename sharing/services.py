@@ -313,7 +313,7 @@ def _url(req):
 
 
 def _lock(req, expected_version=None):
-    locked = SharingRequest.objects.select_for_update().select_related("asset").get(pk=req.pk)
+    locked = SharingRequest.objects.select_for_update(of=("self",)).select_related("asset").get(pk=req.pk)
     if expected_version is not None and int(expected_version) != locked.version:
         raise Conflict(
             _(
