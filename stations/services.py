@@ -21,6 +21,8 @@ from core.history import acting_as
 from core.notifications import city_officials, notify, staff_of
 from core.scoping import can_access, ensure_in_scope
 from core.workdays import add_working_days, working_days_between
+from sharing import services as sharing_services
+from sharing.selectors import free_assets_near
 from stations import selectors
 from stations.models import (
     ApplicationDocument,
@@ -438,6 +440,37 @@ def colocation_candidates(application):
     )
 
 
+def shareable_structures(application):
+    """Towers and poles of other owners with free capacity within the co-location radius."""
+    return free_assets_near(
+        application.location, settings.COLOCATION_RADIUS_M, exclude_owner=application.applicant_id
+    )
+
+
+@transaction.atomic
+def raise_sharing_request(user, application, asset, units=1):
+    """From the co-location check, in one step: ask the owner of ``asset`` to share it for this
+    application's antennas. The request is linked to the application."""
+    if not acts_for_operator(user, application.applicant_id) or not can_access(user, application):
+        raise PermissionDenied()
+    needs = _("For permit application %(number)s: %(structure)s, %(height)s m, %(tech)s.") % {
+        "number": application.number or application.pk,
+        "structure": application.get_structure_type_display(),
+        "height": application.structure_height_m,
+        "tech": ", ".join(application.technologies) or "—",
+    }
+    request = sharing_services.create_request(user, asset=asset, units=units, needs=needs)
+    application.sharing_requests.add(request)
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.MESSAGE,
+        actor=user,
+        note=_("Sharing request %(number)s sent to %(owner)s for %(asset)s.")
+        % {"number": request.number, "owner": asset.owner, "asset": asset.code},
+    )
+    return request
+
+
 @transaction.atomic
 def submit(user, application, sharing_justification=None, expected_version=None, today=None):
     """Submit a draft: numbers it, runs the co-location check and starts the clock.
@@ -449,17 +482,18 @@ def submit(user, application, sharing_justification=None, expected_version=None,
         raise PermissionDenied()
     app = _lock(application, expected_version)
     candidates = colocation_candidates(app)
+    structures = shareable_structures(app)
     justification = (
         sharing_justification if sharing_justification is not None else app.sharing_justification
     ).strip()
-    if candidates and not justification:
+    if (candidates or structures) and not justification:
         raise InvalidInput(
             {
                 "sharing_justification": [
                     _(
                         "%(n)d structures of other operators stand within %(r)d m: say why you will not share one."
                     )
-                    % {"n": len(candidates), "r": settings.COLOCATION_RADIUS_M}
+                    % {"n": len(candidates) + len(structures), "r": settings.COLOCATION_RADIUS_M}
                 ]
             }
         )

@@ -452,3 +452,42 @@ def test_import_refuses_missing_columns_and_non_excel(minh):
         services.import_stations(minh, csv_file("operator,code\nVIETTEL,X\n"))
     with pytest.raises(ImportRejected):
         services.import_stations(minh, SimpleUploadedFile("s.xlsx", b"not a workbook"))
+
+
+# --- Co-location with shareable structures (sharing app) -------------------------------------------
+
+
+@pytest.fixture
+def mobifone_tower(role_user):
+    from sharing import services as sharing_services
+
+    return sharing_services.save_asset(
+        role_user("operator_mobifone"),
+        code="MF-T-1",
+        name="Cột MobiFone",
+        kind="tower",
+        owner=Organization.objects.get(code="MOBIFONE"),
+        geometry=NEAR_BA_DINH,
+        capacity=3,
+    )
+
+
+def test_a_free_tower_nearby_also_asks_for_a_justification(lan, make_application, mobifone_tower):
+    app = make_application(lan)
+    assert [a.code for a in services.shareable_structures(app)] == ["MF-T-1"]
+    with pytest.raises(InvalidInput) as exc:
+        services.submit(lan, app)
+    assert "1 structures" in str(exc.value.errors["sharing_justification"][0])
+
+
+def test_raise_a_sharing_request_in_one_step(lan, role_user, make_application, mobifone_tower):
+    from sharing.models import SharingRequest
+
+    app = make_application(lan)
+    request = services.raise_sharing_request(lan, app, mobifone_tower)
+    assert request.requester.code == "VIETTEL" and request.owner.code == "MOBIFONE"
+    assert request.status == SharingRequest.Status.SUBMITTED and "Rooftop mast" in request.needs
+    assert list(app.sharing_requests.all()) == [request]
+    assert app.timeline.filter(note__contains=request.number).exists()
+    with pytest.raises(PermissionDenied):
+        services.raise_sharing_request(role_user("operator_mobifone"), app, mobifone_tower)
