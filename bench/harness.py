@@ -42,3 +42,91 @@ class Report:
     def note(self, name, size, value):
         self.rows.append({"name": name, "size": size, "value": value})
         print(f"{name:<52} {size:<22} {value}", flush=True)
+
+
+# --- Helpers every suite uses (Django is imported inside them: a child process imports this module
+# before django.setup()) ----------------------------------------------------------------------------
+
+
+def raw(sql, params=None):
+    """A function running ``sql`` on the default connection and returning its rows."""
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params or [])
+            return cursor.fetchall()
+
+    return run
+
+
+def cycle(items):
+    state = {"i": 0}
+
+    def next_item():
+        state["i"] = (state["i"] + 1) % len(items)
+        return items[state["i"]]
+
+    return next_item
+
+
+def bench_official():
+    """A city official (created once) for the pages and the API."""
+    from django.contrib.auth.models import Group
+
+    from core import roles
+    from core.models import Organization, User
+
+    user = User.objects.filter(username="bench-official").first()
+    if user is None:
+        user = User.objects.create_user(
+            "bench-official",
+            password="bench-only-2026",
+            organization=Organization.objects.get(code="SO_KHCN_HN"),
+        )
+        user.groups.add(Group.objects.get(name=roles.CITY_OFFICIAL))
+    return user
+
+
+def get(client, url):
+    def run():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    return run
+
+
+def available(client, url):
+    """True if ``url`` answers 200; prints why it is skipped otherwise (404: not written yet)."""
+    status = client.get(url).status_code
+    if status == 200:
+        return True
+    reason = "not there yet" if status == 404 else "FAILS, see the log above"
+    print(f"   (skipped: {url} answers {status}, {reason})")
+    return False
+
+
+def features(response):
+    data = response.json()
+    return data.get("features", data.get("results"))
+
+
+def query_count(fn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
+
+
+def cursor_url(base, after_id):
+    """The URL DRF's cursor pagination gives for the page after the row ``after_id`` (ordering id)."""
+    from rest_framework.pagination import Cursor
+
+    from core.api.pagination import KeysetPagination
+
+    paginator = KeysetPagination()
+    paginator.base_url = base
+    return paginator.encode_cursor(Cursor(offset=0, reverse=False, position=str(after_id)))

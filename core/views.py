@@ -4,11 +4,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
-from django_filters.views import FilterView
 
 from core import health, notifications, selectors
 from core.filters import AdministrativeUnitFilter, OrganizationFilter
 from core.models import AdministrativeUnit, Notification
+from core.web import ListPage
 
 
 @never_cache
@@ -37,7 +37,7 @@ class HomeView(TemplateView):
         return ctx
 
 
-class UnitListView(FilterView):
+class UnitListView(ListPage):
     """The units as a filtered table and, above it, on a map (same filters for both)."""
 
     template_name = "core/unit_list.html"
@@ -71,7 +71,7 @@ class UnitDetailView(DetailView):
         return ctx
 
 
-class OrganizationListView(FilterView):
+class OrganizationListView(ListPage):
     template_name = "core/organization_list.html"
     filterset_class = OrganizationFilter
     paginate_by = 50

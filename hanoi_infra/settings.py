@@ -175,6 +175,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["core.permissions.HasPortalRole"],
+    # Status and kind enums shared by several components get one stable name each.
+    "ENUM_NAME_OVERRIDES": {
+        "TimelineEventKindEnum": "core.models.TimelineEvent.Kind",
+        "PermitApplicationStatusEnum": "stations.models.PermitApplication.Status",
+        "AssetStatusEnum": "sharing.models.InfrastructureAsset.Status",
+        "TenancyStatusEnum": "sharing.models.Tenancy.Status",
+        "SharingRequestStatusEnum": "sharing.models.SharingRequest.Status",
+    },
 }
 
 # Celery: Redis broker and result backend, tasks acknowledged after they run (so a worker that dies

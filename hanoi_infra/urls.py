@@ -15,6 +15,7 @@ admin.site.site_title = _("hanoi_infra")
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("stations.api.urls")),
+    path("", include("sharing.api.urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("core.urls")),
     path("stations/", include("stations.urls")),
+    path("sharing/", include("sharing.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -162,3 +162,11 @@ def shared_site_ratio(by="operator"):
             }
             for key, sites, shared in cursor.fetchall()
         ]
+
+
+def asset_tenancies(asset):
+    """Who uses an asset: shown to every portal role with the register (the point of sharing is
+    that operators see who else is on a tower)."""
+    return (
+        Tenancy.objects.filter(asset=asset).select_related("operator").order_by("status", "-since")
+    )

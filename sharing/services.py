@@ -313,7 +313,11 @@ def _url(req):
 
 
 def _lock(req, expected_version=None):
-    locked = SharingRequest.objects.select_for_update(of=("self",)).select_related("asset").get(pk=req.pk)
+    locked = (
+        SharingRequest.objects.select_for_update(of=("self",))
+        .select_related("asset")
+        .get(pk=req.pk)
+    )
     if expected_version is not None and int(expected_version) != locked.version:
         raise Conflict(
             _(
@@ -481,17 +485,23 @@ def refuse(user, req, reason, expected_version=None):
     )
 
 
+@transaction.atomic
 def counter_offer(user, req, units, terms="", asset=None, expected_version=None):
+    current = _lock(req, expected_version)
+    if current.status in CLOSED:
+        raise Conflict(
+            _("This request is closed: %(status)s.") % {"status": current.get_status_display()}
+        )
     if units is None or units < 1:
         raise InvalidInput({"units": [_("Offer at least one unit of capacity.")]})
-    target = asset or req.asset
+    target = asset or current.asset
     if target is not None and units > target.capacity - target.used_capacity:
         raise InvalidInput(
             {"units": [_("Only %(free)d are free.") % {"free": target.free_capacity}]}
         )
     return _transition(
         user,
-        req,
+        current,
         "counter",
         note=terms,
         expected_version=expected_version,

@@ -649,7 +649,7 @@ def _take_steps(app, user, official, steps, start, today, required, decision_num
         app.refresh_from_db()
         if action == "submit":
             justification = ""
-            if services.colocation_candidates(app):
+            if services.colocation_candidates(app) or services.shareable_structures(app):
                 justification = (
                     "Các cột hiện có trong bán kính 200 m không đủ chiều cao và tải trọng "
                     "để lắp thêm thiết bị; chủ cột chưa đồng ý cho thuê."

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
 from core.models import AdministrativeUnit, Organization
+from core.web import ServiceErrorsMixin, bootstrap
 from stations.models import (
     DocumentType,
     PermitApplication,
@@ -21,49 +22,8 @@ from stations.models import (
 )
 
 
-def bootstrap(form):
-    """Bootstrap classes by widget kind, set once for every form of the app."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, LeafletWidget | forms.HiddenInput):
-            continue
-        if isinstance(
-            widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect
-        ):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select"
-        else:
-            css = "form-control"
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-    return form
-
-
 def units():
     return AdministrativeUnit.objects.defer("boundary", "map_boundary").order_by("name")
-
-
-class ServiceErrorsMixin:
-    """Puts a service's ``InvalidInput.errors`` (field -> messages) on the form."""
-
-    # Service field names that the form shows under another field.
-    error_aliases = {}
-
-    def add_service_errors(self, exc):
-        errors = exc.errors if isinstance(exc.errors, dict) else {}
-        if not errors:
-            self.add_error(None, str(exc.message))
-        for field, messages in errors.items():
-            if isinstance(messages, str):
-                messages = [messages]
-            name = self.error_aliases.get(field, field)
-            if name in self.fields:
-                for message in messages:
-                    self.add_error(name, str(message))
-            else:
-                label = field.replace("_", " ")
-                for message in messages:
-                    self.add_error(None, f"{label}: {message}" if field != "__all__" else message)
 
 
 class ServiceModelForm(ServiceErrorsMixin, forms.ModelForm):

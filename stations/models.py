@@ -198,8 +198,12 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
     )
     permit_reference = models.CharField(_("permit reference"), max_length=100, blank=True)
     asset = models.ForeignKey(
-        "sharing.InfrastructureAsset", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="stations", verbose_name=_("tower asset"),
+        "sharing.InfrastructureAsset",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stations",
+        verbose_name=_("tower asset"),
         help_text=_("The tower or mast the station stands on; several operators may share one."),
     )
     commissioned_on = models.DateField(_("commissioning date"), null=True, blank=True)
@@ -419,7 +423,9 @@ class PermitApplication(BaseModel, StructureMixin):
     )
     colocation_candidates = models.JSONField(default=list, blank=True, editable=False)
     sharing_requests = models.ManyToManyField(
-        "sharing.SharingRequest", blank=True, related_name="+",
+        "sharing.SharingRequest",
+        blank=True,
+        related_name="+",
         verbose_name=_("sharing requests raised from the co-location check"),
     )
     status = models.CharField(

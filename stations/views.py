@@ -6,13 +6,10 @@ Views parse the request, call a selector or a service and render. Every write go
 
 import csv
 import io
-import json
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpResponse
@@ -24,13 +21,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView, TemplateView
-from django_filters.views import FilterView
 
+from core import web as core_web
 from core.exceptions import DomainError, ImportRejected, InvalidInput
-from core.exceptions import PermissionDenied as ServicePermissionDenied
 from core.exports import EXPORT_LIMIT, FORMATS, export_response
-from core.history import events_for
-from core.models import Organization, User
+from core.models import Organization
+from core.web import (  # noqa: F401  (CappedPaginator: tests patch its cap here)
+    CappedPaginator,
+    ListPage,
+    ServiceFormView,
+    filtered,
+    query_without,
+    sort_headers,
+    style_filter_form,
+)
 from stations import selectors, services
 from stations.filters import PermitApplicationFilter, PublicSiteFilter, StationFilter
 from stations.forms import (
@@ -53,8 +57,6 @@ from stations.models import (
     non_bulky_verdict,
 )
 
-PAGE_SIZE = 50
-COUNT_CAP = 10_000
 MAP_POINT_LIMIT = 20_000
 UUID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 S = PermitApplication.Status
@@ -78,83 +80,6 @@ SITE_COLOURS = {
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
-
-
-class CappedPaginator(Paginator):
-    """Counts at most ``cap + 1`` rows, so a page over 200,000 stations never counts them all.
-
-    ``capped`` tells the template to show "10,000+" instead of an exact total.
-    """
-
-    cap = COUNT_CAP
-
-    @cached_property
-    def count(self):
-        return self.object_list.order_by()[: self.cap + 1].count()
-
-    @property
-    def capped(self):
-        return self.count > self.cap
-
-
-def style_filter_form(filterset):
-    """Bootstrap classes for a FilterSet's form fields."""
-    form = filterset.form
-    for field in form.fields.values():
-        widget = field.widget
-        if getattr(widget, "allow_multiple_selected", False):
-            widget.attrs.update({"class": "form-select form-select-sm", "size": "3"})
-        elif hasattr(widget, "choices"):
-            widget.attrs["class"] = "form-select form-select-sm"
-        else:
-            widget.attrs["class"] = "form-control form-control-sm"
-    return filterset
-
-
-def query_without(request, *names, **extra):
-    """The current query string without ``names`` (and with ``extra``), for links."""
-    params = request.GET.copy()
-    for name in names:
-        params.pop(name, None)
-    for key, value in extra.items():
-        params[key] = value
-    return params.urlencode()
-
-
-def sort_headers(request, columns):
-    """[{label, url, direction}] for clickable column headers driving the ``ordering`` filter."""
-    current = request.GET.get("ordering", "")
-    headers = []
-    for key, label in columns:
-        if key is None:
-            headers.append({"label": label})
-            continue
-        direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
-        target = f"-{key}" if current == key else key
-        headers.append(
-            {
-                "label": label,
-                "url": "?" + query_without(request, "page", "export", ordering=target),
-                "direction": direction,
-                "key": key,
-            }
-        )
-    return headers
-
-
-def filtered(filterset):
-    """The filtered queryset, or none when a filter value is bad (the error goes on the form).
-
-    Some filters (bbox, near) check their value while filtering: their ValidationError is caught
-    here so that a bad URL parameter is a form error, not a 500.
-    """
-    if filterset.is_bound and not filterset.is_valid():
-        return filterset.queryset.none()
-    try:
-        return filterset.qs
-    except ValidationError as exc:
-        filterset.form.add_error(None, exc)
-        return filterset.queryset.none()
 
 
 def non_bulky_hint(structure_type, height, building):
@@ -195,51 +120,7 @@ def legend_operators():
 
 
 def history_rows(obj, model):
-    """The object's recorded changes, newest first, with who made them and which fields changed."""
-    events = list(events_for(obj).order_by("-pgh_created_at", "-pgh_id")[:50])
-    user_ids = {
-        (e.pgh_context or {}).get("user")
-        for e in events
-        if isinstance(e.pgh_context, dict) and (e.pgh_context or {}).get("user")
-    }
-    users = User.objects.in_bulk(user_ids) if user_ids else {}
-    labels = {f.attname: f.verbose_name for f in model._meta.concrete_fields}
-    hidden = {"updated_at", "created_at", "search_text", "id", "public_id", "non_bulky"}
-    rows = []
-    for event in events:
-        context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
-        user = users.get(context.get("user"))
-        changes = []
-        for field, values in (event.pgh_diff or {}).items():
-            if field in hidden:
-                continue
-            before, after = (
-                (values + [None, None])[:2] if isinstance(values, list) else (None, None)
-            )
-            changes.append(
-                {
-                    "field": labels.get(field, field),
-                    "before": _short(before),
-                    "after": _short(after),
-                }
-            )
-        rows.append(
-            {
-                "when": event.pgh_created_at,
-                "label": event.pgh_label,
-                "who": (user.get_full_name() or user.username) if user else context.get("action"),
-                "action": context.get("action", ""),
-                "changes": changes,
-            }
-        )
-    return rows
-
-
-def _short(value):
-    if value is None or value == "":
-        return "—"
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-    return text if len(text) <= 60 else text[:57] + "…"
+    return core_web.history_rows(obj, model, hidden=("non_bulky",))
 
 
 def point_json(obj, **extra):
@@ -299,28 +180,6 @@ STATION_EXPORT = [
 HIDDEN_FILTERS = ("bbox", "near", "ordering")
 
 
-class ListPage(FilterView):
-    """A filtered, paginated list (the count capped at COUNT_CAP)."""
-
-    paginate_by = PAGE_SIZE
-    paginator_class = CappedPaginator
-
-    def get(self, request, *args, **kwargs):
-        self.filterset = self.get_filterset(self.get_filterset_class())
-        self.object_list = filtered(self.filterset)
-        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
-        return self.render_to_response(context)
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        style_filter_form(self.filterset)
-        ctx.update(
-            page_query=query_without(self.request, "page", "export"),
-            count_cap_display=number_format(COUNT_CAP, force_grouping=True),
-        )
-        return ctx
-
-
 class StationListView(ListPage):
     template_name = "stations/station_list.html"
     filterset_class = StationFilter
@@ -377,29 +236,6 @@ class StationDetailView(TemplateView):
             applications=station.applications.order_by("-id")[:10],
         )
         return ctx
-
-
-class ServiceFormView(FormView):
-    """A form page whose valid input goes to a service; the service's errors land on the form."""
-
-    def perform(self, form):
-        raise NotImplementedError
-
-    def form_valid(self, form):
-        try:
-            obj = self.perform(form)
-        except InvalidInput as exc:
-            form.add_service_errors(exc)
-            return self.form_invalid(form)
-        except ServicePermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc.message)) from exc
-        except DomainError as exc:
-            form.add_error(None, str(exc.message))
-            return self.form_invalid(form)
-        return redirect(self.success_url_for(obj))
-
-    def success_url_for(self, obj):
-        raise NotImplementedError
 
 
 class StationCreateView(ServiceFormView):

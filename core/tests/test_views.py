@@ -70,6 +70,8 @@ def test_login_then_logout(client, role_user):
 def test_unit_list_filters_ignore_accents(client, role_user):
     client.force_login(role_user("city_official"))
     response = client.get("/units/", {"q": "yen hoa"})
+    html = response.content.decode()
+    assert 'name="q"' in html and 'name="kind"' in html  # the filter form renders its fields
     assert [u.code for u in response.context["object_list"]] == ["00175"]
     response = client.get("/units/", {"kind": "xa"})
     assert response.context["paginator"].count == 75

@@ -3,12 +3,11 @@
 Reads come from stations.selectors (scoped to the user: another operator's record is a 404), writes
 go through stations.services (permission, state and business rules; their domain errors become
 400/403/409 in core.api.exceptions). Lists of stations and sites are GeoJSON pages written by
-PostgreSQL: the keyset paginator picks the page's ids, one query writes the FeatureCollection, so a
-page costs the same few queries whatever its size.
+PostgreSQL (core.api.geojson); writes are guarded with ETag / If-Match (core.api.mixins).
 """
 
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -20,12 +19,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.pagination import KeysetPagination
-from core.geojson import feature_collection
+from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
+from core.api.mixins import IF_MATCH, FeatureWriteMixin
 from stations import filters, selectors, services
 from stations.api.serializers import (
     SITE_PROPERTIES,
@@ -45,136 +43,6 @@ from stations.api.serializers import (
     SubmitSerializer,
 )
 from stations.models import PermitApplication, Technology
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=_("The ETag of your last read: if the record changed since, the answer is 412."),
-)
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-GEOJSON = "application/geo+json"
-
-# --- Shared pieces (candidates for core.api once a second app lists GeoJSON) -------------------------
-
-
-def api_filterset(filterset_class):
-    """The API list's FilterSet: the page's own, less ``ordering`` (a cursor fixes the order)."""
-    return type(f"{filterset_class.__name__}API", (filterset_class,), {"ordering": None})
-
-
-class GeoJSONKeysetPagination(KeysetPagination):
-    """Keyset pages as a GeoJSON FeatureCollection with ``next`` and ``previous`` links."""
-
-    def get_paginated_response_schema(self, schema):
-        link = {"type": "string", "format": "uri", "nullable": True}
-        return {
-            "allOf": [
-                schema,
-                {
-                    "type": "object",
-                    "required": ["next", "previous"],
-                    "properties": {"next": link, "previous": link},
-                },
-            ]
-        }
-
-
-class GeoJSONListMixin:
-    """``list`` as a FeatureCollection page written by PostgreSQL: one query for the page's ids
-    (keyset), one for the JSON; no serializer runs per row."""
-
-    pagination_class = GeoJSONKeysetPagination
-    geojson_geometry = "location"
-    geojson_properties: dict = {}
-
-    def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        pk = queryset.model._meta.pk.attname
-        # Only the ids (and the cursor's ordering columns) of the page are read here.
-        ordering = self.paginator.get_ordering(request, queryset, self)
-        columns = dict.fromkeys([pk, *(field.lstrip("-") for field in ordering)])
-        rows = self.paginator.paginate_queryset(queryset.values(*columns), request, view=self)
-        ids = [row[pk] for row in rows]
-        text = feature_collection(
-            self.get_queryset().filter(pk__in=ids),
-            geometry=self.geojson_geometry,
-            properties=self.geojson_properties,
-            id_field="public_id",
-            order_by=pk,
-            members={
-                "next": self.paginator.get_next_link(),
-                "previous": self.paginator.get_previous_link(),
-            },
-        )
-        return HttpResponse(text, content_type=GEOJSON)
-
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = _("Someone else changed this record first. Reload it and try again.")
-    default_code = "precondition_failed"
-
-
-def etag(instance):
-    """The record's version for If-Match: its last change, to the microsecond."""
-    return f'"{instance.updated_at.timestamp():.6f}"'
-
-
-class FeatureWriteMixin:
-    """Create and update through a service; the answer is the saved record, read back in scope.
-
-    Lost updates are guarded with ETag / If-Match: a read gives the record's ETag; an update that
-    sends If-Match with an older one is refused with 412 and changes nothing.
-    """
-
-    def perform_save(self, data, instance=None):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def respond(self, instance, status_code=status.HTTP_200_OK):
-        instance = self.get_queryset().get(pk=instance.pk)
-        response = Response(self.get_serializer(instance).data, status=status_code)
-        response["ETag"] = etag(instance)
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        response = Response(self.get_serializer(instance).data)
-        response["ETag"] = etag(instance)
-        return response
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        instance = self.perform_save(dict(serializer.validated_data))
-        return self.respond(instance, status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        with transaction.atomic():
-            instance = self.locked_object()
-            expected = request.headers.get("If-Match", "").strip()
-            tags = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
-            if expected and expected != "*" and etag(instance) not in tags:
-                raise PreconditionFailed()
-            serializer = self.get_serializer(instance, data=request.data, partial=partial)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            if "location" in data and "commune" not in data:
-                data["commune"] = None  # a moved point without a commune: the service finds it
-            instance = self.perform_save(data, instance)
-        return self.respond(instance)
-
-    def locked_object(self):
-        """The record in the user's scope, read again once its row is locked (so the service saves
-        what is stored now, not what was read before someone else's change)."""
-        instance = self.get_object()
-        model = type(instance)
-        current = model._default_manager.select_for_update().only("updated_at").order_by()
-        if current.get(pk=instance.pk).updated_at != instance.updated_at:
-            instance = self.get_object()
-        return instance
-
 
 # --- Stations ------------------------------------------------------------------------------------------
 

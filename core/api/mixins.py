@@ -1,0 +1,87 @@
+"""Viewset pieces every app's API shares: writes through a service, guarded by ETag / If-Match."""
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=_("The ETag of your last read: if the record changed since, the answer is 412."),
+)
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("Someone else changed this record first. Reload it and try again.")
+    default_code = "precondition_failed"
+
+
+def etag(instance):
+    """The record's version for If-Match: its last change, to the microsecond."""
+    return f'"{instance.updated_at.timestamp():.6f}"'
+
+
+class FeatureWriteMixin:
+    """Create and update through a service; the answer is the saved record, read back in scope.
+
+    Lost updates are guarded with ETag / If-Match: a read gives the record's ETag; an update that
+    sends If-Match with an older one is refused with 412 and changes nothing. The viewset
+    implements ``perform_save(data, instance=None)`` by calling its service. ``geojson_geometry``
+    names the geometry field: when an update moves it without naming a commune, the commune is left
+    for the service to find again from the new geometry.
+    """
+
+    geojson_geometry = "location"
+
+    def perform_save(self, data, instance=None):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def respond(self, instance, status_code=status.HTTP_200_OK):
+        instance = self.get_queryset().get(pk=instance.pk)
+        response = Response(self.get_serializer(instance).data, status=status_code)
+        response["ETag"] = etag(instance)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = etag(instance)
+        return response
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_save(dict(serializer.validated_data))
+        return self.respond(instance, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.locked_object()
+            expected = request.headers.get("If-Match", "").strip()
+            tags = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
+            if expected and expected != "*" and etag(instance) not in tags:
+                raise PreconditionFailed()
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            if self.geojson_geometry in data and "commune" not in data:
+                data["commune"] = None  # a moved geometry without a commune: the service finds it
+            instance = self.perform_save(data, instance)
+        return self.respond(instance)
+
+    def locked_object(self):
+        """The record in the user's scope, read again once its row is locked (so the service saves
+        what is stored now, not what was read before someone else's change)."""
+        instance = self.get_object()
+        model = type(instance)
+        current = model._default_manager.select_for_update().only("updated_at").order_by()
+        if current.get(pk=instance.pk).updated_at != instance.updated_at:
+            instance = self.get_object()
+        return instance

@@ -1,0 +1,251 @@
+"""Generic pieces of the HTML pages every app shares: capped pagination, clickable sort headers,
+filter forms, the change-history table, list pages and forms whose input goes to a service.
+
+Views stay thin: they parse, call a selector or a service and render; a service's domain error
+becomes a form error or a message here, never a 500.
+"""
+
+import json
+
+from django import forms
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.views.generic import FormView
+from django_filters.views import FilterView
+from leaflet.forms.widgets import LeafletWidget
+
+from core.exceptions import DomainError, InvalidInput
+from core.exceptions import PermissionDenied as ServicePermissionDenied
+from core.history import events_for
+from core.models import User
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``cap + 1`` rows, so a page over 200,000 rows never counts them all.
+
+    ``capped`` tells the template to show "10,000+" instead of an exact total.
+    """
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self):
+        return self.count > self.cap
+
+
+def style_filter_form(filterset):
+    """Bootstrap classes for a FilterSet's form fields."""
+    form = filterset.form
+    for field in form.fields.values():
+        widget = field.widget
+        if getattr(widget, "allow_multiple_selected", False):
+            widget.attrs.update({"class": "form-select form-select-sm", "size": "3"})
+        elif hasattr(widget, "choices"):
+            widget.attrs["class"] = "form-select form-select-sm"
+        else:
+            widget.attrs["class"] = "form-control form-control-sm"
+    return filterset
+
+
+def query_without(request, *names, **extra):
+    """The current query string without ``names`` (and with ``extra``), for links."""
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    for key, value in extra.items():
+        params[key] = value
+    return params.urlencode()
+
+
+def sort_headers(request, columns):
+    """[{label, url, direction}] for clickable column headers driving the ``ordering`` filter."""
+    current = request.GET.get("ordering", "")
+    headers = []
+    for key, label in columns:
+        if key is None:
+            headers.append({"label": label})
+            continue
+        direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
+        target = f"-{key}" if current == key else key
+        headers.append(
+            {
+                "label": label,
+                "url": "?" + query_without(request, "page", "export", ordering=target),
+                "direction": direction,
+                "key": key,
+            }
+        )
+    return headers
+
+
+def filtered(filterset):
+    """The filtered queryset, or none when a filter value is bad (the error goes on the form).
+
+    Some filters (bbox, near) check their value while filtering: their ValidationError is caught
+    here so that a bad URL parameter is a form error, not a 500.
+    """
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    try:
+        return filterset.qs
+    except ValidationError as exc:
+        filterset.form.add_error(None, exc)
+        return filterset.queryset.none()
+
+
+HIDDEN_HISTORY_FIELDS = frozenset(
+    {"updated_at", "created_at", "search_text", "id", "public_id", "version"}
+)
+
+
+def history_rows(obj, model, hidden=()):
+    """The object's recorded changes, newest first, with who made them and which fields changed."""
+    events = list(events_for(obj).order_by("-pgh_created_at", "-pgh_id")[:50])
+    user_ids = {
+        (e.pgh_context or {}).get("user")
+        for e in events
+        if isinstance(e.pgh_context, dict) and (e.pgh_context or {}).get("user")
+    }
+    users = User.objects.in_bulk(user_ids) if user_ids else {}
+    labels = {f.attname: f.verbose_name for f in model._meta.concrete_fields}
+    hidden = HIDDEN_HISTORY_FIELDS | set(hidden)
+    rows = []
+    for event in events:
+        context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
+        user = users.get(context.get("user"))
+        changes = []
+        for field, values in (event.pgh_diff or {}).items():
+            if field in hidden:
+                continue
+            before, after = (
+                (values + [None, None])[:2] if isinstance(values, list) else (None, None)
+            )
+            changes.append(
+                {
+                    "field": labels.get(field, field),
+                    "before": _short(before),
+                    "after": _short(after),
+                }
+            )
+        rows.append(
+            {
+                "when": event.pgh_created_at,
+                "label": event.pgh_label,
+                "who": (user.get_full_name() or user.username) if user else context.get("action"),
+                "action": context.get("action", ""),
+                "changes": changes,
+            }
+        )
+    return rows
+
+
+def _short(value):
+    if value is None or value == "":
+        return "—"
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+class ListPage(FilterView):
+    """A filtered, paginated list (the count capped at COUNT_CAP)."""
+
+    paginate_by = PAGE_SIZE
+    paginator_class = CappedPaginator
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.object_list = filtered(self.filterset)
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        style_filter_form(self.filterset)
+        ctx.setdefault("hidden_filters", ())
+        ctx.update(
+            page_query=query_without(self.request, "page", "export"),
+            count_cap_display=number_format(COUNT_CAP, force_grouping=True),
+        )
+        return ctx
+
+
+class ServiceFormView(FormView):
+    """A form page whose valid input goes to a service; the service's errors land on the form."""
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            obj = self.perform(form)
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+            return self.form_invalid(form)
+        except ServicePermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self.form_invalid(form)
+        return redirect(self.success_url_for(obj))
+
+    def success_url_for(self, obj):
+        raise NotImplementedError
+
+
+# --- Forms ------------------------------------------------------------------------------------------
+
+
+def bootstrap(form):
+    """Bootstrap classes by widget kind, set once for every form."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, LeafletWidget | forms.HiddenInput):
+            continue
+        if isinstance(
+            widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect
+        ):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+    return form
+
+
+class ServiceErrorsMixin:
+    """Puts a service's ``InvalidInput.errors`` (field -> messages) on the form.
+
+    ``error_aliases`` shows a service field under another form field; an alias of ``None`` makes
+    the message a form-wide error without the field's name.
+    """
+
+    error_aliases = {}
+
+    def add_service_errors(self, exc):
+        errors = exc.errors if isinstance(exc.errors, dict) else {}
+        if not errors:
+            self.add_error(None, str(exc.message))
+        for field, messages in errors.items():
+            if isinstance(messages, str):
+                messages = [messages]
+            name = self.error_aliases.get(field, field)
+            if name is not None and name in self.fields:
+                for message in messages:
+                    self.add_error(name, str(message))
+            else:
+                label = field.replace("_", " ")
+                plain = name is None or field == "__all__"
+                for message in messages:
+                    self.add_error(None, str(message) if plain else f"{label}: {message}")

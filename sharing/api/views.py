@@ -1,0 +1,406 @@
+"""The sharing API: the shared-asset register, tenancies and sharing requests between operators.
+
+Reads come from sharing.selectors (the register is open to every portal role; tenancies and requests
+are scoped: a third operator's request is a 404), writes go through sharing.services (permission,
+state and business rules; their domain errors become 400/403/409 in core.api.exceptions). The asset
+list is a GeoJSON page written by PostgreSQL (core.api.geojson); asset updates are guarded with
+ETag / If-Match (core.api.mixins), request steps with the request's ``version``.
+"""
+
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
+from core.api.mixins import IF_MATCH, FeatureWriteMixin
+from sharing import filters, selectors, services
+from sharing.api.serializers import (
+    ASSET_API_PROPERTIES,
+    AssetSerializer,
+    EndTenancySerializer,
+    RequestDocumentSerializer,
+    RequestDocumentUploadSerializer,
+    SharingAcceptSerializer,
+    SharingCounterSerializer,
+    SharingDecideSerializer,
+    SharingEventSerializer,
+    SharingMessageSerializer,
+    SharingNoteSerializer,
+    SharingRefuseSerializer,
+    SharingRequestDetailSerializer,
+    SharingRequestSerializer,
+    SharingVersionSerializer,
+    TenancySerializer,
+)
+from sharing.models import AssetKind, InfrastructureAsset, SharingRequest
+
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Field errors.")),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Not your step.")),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description=_("No such record for you.")),
+    409: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=_("Not possible in this status, the request is closed, or a stale version."),
+    ),
+}
+
+# --- Assets ------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                OpenApiTypes.STR,
+                many=True,
+                enum=AssetKind.values,
+                explode=True,
+                description=_("Any of these kinds (repeat the parameter)."),
+            ),
+            OpenApiParameter(
+                "owner",
+                OpenApiTypes.STR,
+                many=True,
+                explode=True,
+                description=_("Owner code(s), e.g. VIETTEL (repeat the parameter)."),
+            ),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                many=True,
+                enum=InfrastructureAsset.Status.values,
+                explode=True,
+                description=_("Any of these statuses (repeat the parameter)."),
+            ),
+        ],
+        summary=_("Infrastructure assets (GeoJSON page)"),
+        description=_(
+            "A FeatureCollection page of the shared-asset register (towers, poles, duct routes, "
+            "manholes, cabinets, equipment rooms); follow `next` until it is null. "
+            "`has_free=true&near=lon,lat,metres` finds free capacity near a place."
+        ),
+    ),
+    retrieve=extend_schema(summary=_("One asset (GeoJSON Feature)")),
+    create=extend_schema(
+        summary=_("Register an asset (its owner's staff or city officials)"),
+        description=_(
+            "Send a GeoJSON Feature (geometry + properties) or plain JSON with `geometry`: a "
+            "Point, or a LineString for a duct route. `owner` and `commune` are codes; without "
+            "`commune` it is found from the geometry."
+        ),
+    ),
+    update=extend_schema(summary=_("Replace an asset's data"), parameters=[IF_MATCH]),
+    partial_update=extend_schema(
+        summary=_("Change some of an asset's data"), parameters=[IF_MATCH]
+    ),
+)
+class AssetViewSet(
+    GeoJSONListMixin,
+    FeatureWriteMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The shared-asset register: every portal role reads it; owners and officials write."""
+
+    serializer_class = AssetSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = api_filterset(filters.AssetFilter)
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    cursor_ordering = "id"
+    geojson_geometry = "geometry"
+    geojson_properties = ASSET_API_PROPERTIES
+
+    def get_queryset(self):
+        return selectors.assets(self.request.user)
+
+    def perform_save(self, data, instance=None):
+        return services.save_asset(self.request.user, instance, **data)
+
+
+# --- Tenancies ------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Tenancies"),
+        description=_(
+            "Who uses which asset. An operator sees the tenancies it holds and those on its own "
+            "assets."
+        ),
+    ),
+    retrieve=extend_schema(summary=_("One tenancy")),
+    create=extend_schema(
+        summary=_("Record a tenancy (the asset's owner or city officials)"),
+        description=_("Refused when the asset has not that much free capacity."),
+        responses={201: TenancySerializer, **ERRORS},
+    ),
+)
+class TenancyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TenancySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = api_filterset(filters.TenancyFilter)
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    cursor_ordering = "-id"
+
+    def get_queryset(self):
+        return selectors.tenancies(self.request.user)
+
+    def answer(self, tenancy, status_code=status.HTTP_200_OK):
+        shown = self.get_queryset().filter(pk=tenancy.pk).first() or tenancy
+        return Response(self.get_serializer(shown).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        tenancy = services.create_tenancy(
+            request.user,
+            data["asset"],
+            data["operator"],
+            data["units"],
+            since=data.get("since"),
+            occupies=data.get("occupies", ""),
+            terms_reference=data.get("terms_reference", ""),
+        )
+        return self.answer(tenancy, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=EndTenancySerializer,
+        responses={200: TenancySerializer, **ERRORS},
+        summary=_("End a tenancy (the owner, the tenant or city officials)"),
+    )
+    @action(detail=True, methods=["post"])
+    def end(self, request, public_id=None):
+        """Frees the capacity the tenancy used."""
+        tenancy = self.get_object()
+        serializer = EndTenancySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenancy = services.end_tenancy(
+            request.user, tenancy, until=serializer.validated_data.get("until")
+        )
+        return self.answer(tenancy)
+
+
+# --- Sharing requests ----------------------------------------------------------------------------------
+
+DETAIL = SharingRequestDetailSerializer
+
+
+def _step_schema(request, summary):
+    return extend_schema(request=request, responses={200: DETAIL, **ERRORS}, summary=summary)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Sharing requests"),
+        description=_(
+            "Newest first. An operator sees the requests it made and those addressed to it; "
+            "officials see all. `?number=` finds one."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary=_("One request with its timeline, documents and tenancies"), responses=DETAIL
+    ),
+    create=extend_schema(
+        summary=_("Ask to share (operators)"),
+        description=_(
+            "Name an asset (`asset`, its public id), or an owner with a point and a radius "
+            "(`owner`, `point`, `radius_m`) to ask for anything of theirs near there. The owner "
+            "must answer by `response_due` (working days)."
+        ),
+        responses={201: DETAIL, **ERRORS},
+    ),
+)
+class SharingRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sharing requests and their workflow: each step is a POST action on the request."""
+
+    serializer_class = SharingRequestSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = api_filterset(filters.SharingRequestFilter)
+    lookup_value_regex = r"\d+"
+    cursor_ordering = "-id"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return selectors.requests(self.request.user)
+
+    def get_serializer_class(self):
+        return DETAIL if self.action == "retrieve" else super().get_serializer_class()
+
+    def detail_data(self, pk):
+        try:
+            req = selectors.request_detail(self.request.user, pk)
+        except SharingRequest.DoesNotExist:
+            raise Http404 from None
+        return DETAIL(req, context=self.get_serializer_context()).data
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.detail_data(self.get_object().pk))
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        req = services.create_request(
+            request.user,
+            units=data["units"],
+            needs=data["needs"],
+            asset=data.get("asset"),
+            owner=data.get("owner"),
+            point=data.get("point"),
+            radius_m=data.get("radius_m"),
+        )
+        return Response(self.detail_data(req.pk), status=status.HTTP_201_CREATED)
+
+    def _step(self, serializer_class, call):
+        req = self.get_object()
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        # One transaction per step: the services lock the request (SELECT ... FOR UPDATE).
+        with transaction.atomic():
+            call(self.request.user, req, serializer.validated_data)
+        return Response(self.detail_data(req.pk))
+
+    @_step_schema(SharingAcceptSerializer, _("Accept (owner): the tenancy is created"))
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """For an area request, `asset` names the owner's asset the requester may use."""
+        return self._step(
+            SharingAcceptSerializer,
+            lambda user, req, data: services.accept(
+                user,
+                req,
+                asset=data.get("asset"),
+                terms=data["terms"],
+                note=data["note"],
+                expected_version=data.get("version"),
+            ),
+        )
+
+    @_step_schema(SharingRefuseSerializer, _("Refuse with a reason (owner)"))
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        return self._step(
+            SharingRefuseSerializer,
+            lambda user, req, data: services.refuse(
+                user, req, data["reason"], expected_version=data.get("version")
+            ),
+        )
+
+    @_step_schema(SharingCounterSerializer, _("Counter-offer (owner)"))
+    @action(detail=True, methods=["post"])
+    def counter(self, request, pk=None):
+        return self._step(
+            SharingCounterSerializer,
+            lambda user, req, data: services.counter_offer(
+                user,
+                req,
+                data["units"],
+                terms=data["terms"],
+                asset=data.get("asset"),
+                expected_version=data.get("version"),
+            ),
+        )
+
+    @_step_schema(SharingVersionSerializer, _("Accept the counter-offer (requester)"))
+    @action(detail=True, methods=["post"], url_path="accept-counter")
+    def accept_counter(self, request, pk=None):
+        return self._step(
+            SharingVersionSerializer,
+            lambda user, req, data: services.accept_counter(
+                user, req, expected_version=data.get("version")
+            ),
+        )
+
+    @_step_schema(SharingNoteSerializer, _("Withdraw (requester)"))
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._step(
+            SharingNoteSerializer,
+            lambda user, req, data: services.withdraw(
+                user, req, note=data["note"], expected_version=data.get("version")
+            ),
+        )
+
+    @_step_schema(SharingNoteSerializer, _("Escalate to the regulator (either party)"))
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        """A refusal, or an unanswered request past its deadline, becomes a dispute."""
+        return self._step(
+            SharingNoteSerializer,
+            lambda user, req, data: services.escalate(
+                user, req, note=data["note"], expected_version=data.get("version")
+            ),
+        )
+
+    @_step_schema(SharingDecideSerializer, _("Record the regulator's decision (city officials)"))
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Binds both parties; `share` creates the tenancy."""
+        return self._step(
+            SharingDecideSerializer,
+            lambda user, req, data: services.decide(
+                user,
+                req,
+                data["outcome"],
+                data["decision_number"],
+                text=data["text"],
+                units=data.get("units"),
+                asset=data.get("asset"),
+                expected_version=data.get("version"),
+            ),
+        )
+
+    @extend_schema(
+        request=SharingMessageSerializer,
+        responses={201: SharingEventSerializer, **ERRORS},
+        summary=_("Write to the other side"),
+    )
+    @action(detail=True, methods=["post"])
+    def messages(self, request, pk=None):
+        req = self.get_object()
+        serializer = SharingMessageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.post_message(request.user, req, serializer.validated_data["text"])
+        return Response(SharingEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": RequestDocumentUploadSerializer},
+        responses={201: RequestDocumentSerializer, **ERRORS},
+        summary=_("Upload a document (either party)"),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, pk=None):
+        """A PDF, JPEG or PNG, checked by its content."""
+        req = self.get_object()
+        serializer = RequestDocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = services.upload_document(request.user, req, serializer.validated_data["file"])
+        return Response(RequestDocumentSerializer(document).data, status=status.HTTP_201_CREATED)
