@@ -44,6 +44,11 @@ urlpatterns = [
         name="application-message",
     ),
     path(
+        "applications/<int:pk>/share/<uuid:asset_id>/",
+        views.application_share,
+        name="application-share",
+    ),
+    path(
         "applications/<int:pk>/<slug:action>/",
         views.application_action,
         name="application-action",

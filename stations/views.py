@@ -35,6 +35,7 @@ from core.web import (  # noqa: F401  (CappedPaginator: tests patch its cap here
     sort_headers,
     style_filter_form,
 )
+from sharing.selectors import assets as asset_register
 from stations import selectors, services
 from stations.filters import PermitApplicationFilter, PublicSiteFilter, StationFilter
 from stations.forms import (
@@ -688,6 +689,8 @@ def render_application(request, app, status=200, forms=None):
         "message_form": forms.get("message") or MessageForm(),
         "can_message": is_applicant or services.is_city_official(user),
         "candidates": candidates,
+        "structures": services.shareable_structures(app) if is_applicant else [],
+        "requests_raised": list(app.sharing_requests.select_related("owner", "asset")),
         "map_data": {
             "site": point_json(app, label=app.station_name),
             "candidates": candidates,
@@ -828,3 +831,26 @@ def application_message(request, pk):
             messages.success(request, _("Message sent."))
             return redirect(reverse("stations:application-detail", args=[app.pk]) + "#messages")
     return render_application(request, app, status=400, forms={"message": bootstrap(form)})
+
+
+@require_POST
+def application_share(request, pk, asset_id):
+    """One click from the co-location check: ask the owner of a nearby structure to share it."""
+    app = _application_or_404(request.user, pk)
+    asset = get_object_or_404(asset_register(request.user), public_id=asset_id)
+    try:
+        sharing_request = services.raise_sharing_request(request.user, app, asset)
+    except DomainError as exc:
+        details = (
+            "; ".join(str(m) for ms in (exc.errors or {}).values() for m in ms)
+            if isinstance(exc.errors, dict)
+            else ""
+        )
+        messages.error(request, f"{exc.message} {details}".strip())
+    else:
+        messages.success(
+            request,
+            _("Sharing request %(number)s sent to %(owner)s.")
+            % {"number": sharing_request.number, "owner": asset.owner},
+        )
+    return redirect(reverse("stations:application-detail", args=[app.pk]) + "#sharing")

@@ -976,3 +976,42 @@ def test_pages_are_vietnamese_by_default(client, settings, login, make_station):
     del client.cookies[settings.LANGUAGE_COOKIE_NAME]
     html = client.get(f"/stations/{station.public_id}/").content.decode()
     assert '<html lang="vi">' in html
+
+
+# --- Sharing from the co-location check ------------------------------------------------------------
+
+
+def test_one_click_sharing_request_from_the_application_page(client, role_user, make_application):
+    from core.models import Organization
+    from sharing import services as sharing_services
+    from sharing.models import SharingRequest
+    from stations.tests.conftest import NEAR_BA_DINH
+
+    lan, huy = role_user("operator_viettel"), role_user("operator_mobifone")
+    tower = sharing_services.save_asset(
+        huy,
+        code="MF-T-9",
+        name="Cột MobiFone",
+        kind="tower",
+        owner=Organization.objects.get(code="MOBIFONE"),
+        geometry=NEAR_BA_DINH,
+        capacity=3,
+    )
+    app = make_application(lan)
+    client.force_login(lan)
+    page = client.get(f"/stations/applications/{app.pk}/").content.decode()
+    assert "MF-T-9" in page and 'data-testid="ask-to-share"' in page
+    response = client.post(f"/stations/applications/{app.pk}/share/{tower.public_id}/")
+    assert response.status_code == 302
+    request = SharingRequest.objects.get()
+    assert (request.requester.code, request.owner.code, request.asset_id) == (
+        "VIETTEL",
+        "MOBIFONE",
+        tower.pk,
+    )
+    assert request.number in client.get(f"/stations/applications/{app.pk}/").content.decode()
+    client.force_login(huy)  # another operator cannot use Viettel's application
+    assert (
+        client.post(f"/stations/applications/{app.pk}/share/{tower.public_id}/").status_code == 404
+    )
+    assert SharingRequest.objects.count() == 1
