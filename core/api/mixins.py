@@ -2,11 +2,14 @@
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
+
+from core.api.geojson import UUID_PATTERN, GeoJSONListMixin
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -85,3 +88,21 @@ class FeatureWriteMixin:
         if current.get(pk=instance.pk).updated_at != instance.updated_at:
             instance = self.get_object()
         return instance
+
+
+class FeatureViewSet(
+    GeoJSONListMixin,
+    FeatureWriteMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The base of a register's API (stations, assets …): a GeoJSON list page written by
+    PostgreSQL, a Feature detail with ETag, create and update with If-Match. A subclass sets
+    ``serializer_class``, ``filterset_class``, ``get_queryset`` and the GeoJSON properties."""
+
+    filter_backends = [DjangoFilterBackend]
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    cursor_ordering = "id"

@@ -23,8 +23,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
-from core.api.mixins import IF_MATCH, FeatureWriteMixin
+from core.api.geojson import UUID_PATTERN, api_filterset
+from core.api.mixins import IF_MATCH, FeatureViewSet
 from sharing import filters, selectors, services
 from sharing.api.serializers import (
     ASSET_API_PROPERTIES,
@@ -107,22 +107,11 @@ ERRORS = {
         summary=_("Change some of an asset's data"), parameters=[IF_MATCH]
     ),
 )
-class AssetViewSet(
-    GeoJSONListMixin,
-    FeatureWriteMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class AssetViewSet(FeatureViewSet):
     """The shared-asset register: every portal role reads it; owners and officials write."""
 
     serializer_class = AssetSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = api_filterset(filters.AssetFilter)
-    lookup_field = "public_id"
-    lookup_value_regex = UUID_PATTERN
-    cursor_ordering = "id"
     geojson_geometry = "geometry"
     geojson_properties = ASSET_API_PROPERTIES
 

@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
-from core.api.mixins import IF_MATCH, FeatureWriteMixin
+from core.api.mixins import IF_MATCH, FeatureViewSet, FeatureWriteMixin
 from stations import filters, selectors, services
 from stations.api.serializers import (
     SITE_PROPERTIES,
@@ -86,22 +86,11 @@ from stations.models import PermitApplication, Technology
         summary=_("Change some of a station's data"), parameters=[IF_MATCH]
     ),
 )
-class StationViewSet(
-    GeoJSONListMixin,
-    FeatureWriteMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class StationViewSet(FeatureViewSet):
     """The base-station register."""
 
     serializer_class = StationSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = api_filterset(filters.StationFilter)
-    lookup_field = "public_id"
-    lookup_value_regex = UUID_PATTERN
-    cursor_ordering = "id"
     geojson_properties = STATION_PROPERTIES
 
     def get_queryset(self):
