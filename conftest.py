@@ -188,3 +188,8 @@ def browser_login(page, username, password=TEST_PASSWORD):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+
+
+def browser_logout(page):
+    page.get_by_test_id("user-menu").click()
+    page.locator("form[action='/logout/'] button").click()

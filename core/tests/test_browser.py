@@ -18,7 +18,8 @@ def test_official_logs_in_and_sees_the_units_map(page, role_user, needs_shared_d
     page.wait_for_url("**/")
     assert official.username in page.get_by_test_id("current-user").inner_text()
 
-    page.get_by_role("link", name="Đơn vị hành chính").first.click()
+    page.get_by_test_id("nav-reference").click()
+    page.get_by_test_id("nav-units").click()
     page.wait_for_selector("#units-map .leaflet-interactive")
     assert page.locator("#units-map").get_attribute("data-features") == "126"
     assert page.locator("#units-map path.leaflet-interactive").count() == 126

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.contrib.gis.geos import Point
 
-from conftest import browser_login
+from conftest import browser_login, browser_logout
 from core.models import AdministrativeUnit, Organization
 from sharing import services
 from sharing.models import InfrastructureAsset, SharingRequest, Tenancy
@@ -26,7 +26,7 @@ def js_errors(page):
 
 
 def logout(page):
-    page.locator("form[action='/logout/'] button").click()
+    browser_logout(page)
     page.wait_for_url("**/login/**")
 
 

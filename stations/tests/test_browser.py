@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps
 from django.contrib.gis.geos import Point
 
-from conftest import browser_login
+from conftest import browser_login, browser_logout
 from core.models import AdministrativeUnit, Organization
 from stations import services
 from stations.models import ApplicationType, DocumentType, PermitApplication, PublicSite, Station
@@ -87,7 +87,7 @@ def js_errors(page):
 
 
 def logout(page):
-    page.locator("form[action='/logout/'] button").click()
+    browser_logout(page)
     page.wait_for_url("**/login/**")
 
 
