@@ -276,7 +276,7 @@ ACTION_LABELS = {
     "accept": gettext_lazy("Accept"),
     "refuse": gettext_lazy("Refuse"),
     "counter": gettext_lazy("Counter-offer"),
-    "withdraw": gettext_lazy("Withdraw"),
+    "withdraw": gettext_lazy("Withdraw the request"),
     "accept_counter": gettext_lazy("Accept the counter-offer"),
     "escalate": gettext_lazy("Escalate to the regulator"),
     "decide": gettext_lazy("Record the decision"),
