@@ -47,3 +47,29 @@ def check_location(point, commune=None, field="location"):
             }
         )
     return found
+
+
+def check_route(route, field="route"):
+    """A route must be a simple line with at least two different points, inside Vietnam."""
+    from core.exceptions import InvalidInput
+
+    if route is None or route.geom_type != "LineString":
+        raise InvalidInput({field: [_("A route is a line (LineString).")]})
+    if route.srid not in (None, 4326):
+        route = route.transform(4326, clone=True)
+    if route.num_points < 2 or len({tuple(c) for c in route.coords}) < 2 or route.length == 0:
+        raise InvalidInput({field: [_("A route needs at least two different points.")]})
+    if not route.simple:
+        raise InvalidInput({field: [_("The route crosses itself.")]})
+    if not within_vietnam(route):
+        raise InvalidInput({field: [_("The route leaves Vietnam.")]})
+    return route
+
+
+def length_m(geometry):
+    """Length in metres on the ellipsoid (PostGIS geography)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_Length(ST_GeomFromEWKB(%s)::geography)", [bytes(geometry.ewkb)])
+        return cursor.fetchone()[0]

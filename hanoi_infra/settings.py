@@ -200,6 +200,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "core-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    "cables-close-notices": {
+        "task": "cables.tasks.close_expired_notices",
+        "schedule": crontab(hour=0, minute=25),
+    },
     "sharing-overdue": {
         "task": "sharing.tasks.mark_overdue",
         "schedule": crontab(hour=0, minute=20),

@@ -1,0 +1,84 @@
+import django_filters
+from django.contrib.gis.db.models import LineStringField
+from django.utils.translation import gettext_lazy as _
+
+from cables.models import CableProject, CableSegment, CivilWorksNotice
+from core.filters import BBoxFilter, FoldedSearchFilter, NearFilter
+from core.models import AdministrativeUnit, Organization
+
+
+def communes():
+    return AdministrativeUnit.objects.defer("boundary", "map_boundary")
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=CableProject.Status.choices, label=_("Status"), distinct=False
+    )
+    year = django_filters.NumberFilter(label=_("Year"))
+    operator = django_filters.ModelChoiceFilter(
+        field_name="participants",
+        queryset=Organization.objects.filter(kind="operator"),
+        to_field_name="code",
+        label=_("Operator"),
+    )
+    commune = django_filters.ModelChoiceFilter(
+        field_name="segments__pieces__commune",
+        queryset=communes(),
+        to_field_name="code",
+        label=_("Commune"),
+    )
+    lead_agency = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="code", label=_("Lead agency")
+    )
+
+    class Meta:
+        model = CableProject
+        fields = ["q", "status", "year", "operator", "commune", "lead_agency"]
+
+
+class SegmentFilter(django_filters.FilterSet):
+    project = django_filters.CharFilter(field_name="project__code", label=_("Project code"))
+    status = django_filters.MultipleChoiceFilter(
+        field_name="project__status",
+        choices=CableProject.Status.choices,
+        label=_("Project status"),
+        distinct=False,
+    )
+    method = django_filters.ChoiceFilter(choices=CableSegment.Method.choices, label=_("Method"))
+    operator = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.filter(kind="operator"),
+        to_field_name="code",
+        label=_("Operator"),
+    )
+    commune = django_filters.ModelChoiceFilter(
+        field_name="pieces__commune", queryset=communes(), to_field_name="code", label=_("Commune")
+    )
+    year = django_filters.NumberFilter(field_name="project__year", label=_("Year"))
+    bbox = BBoxFilter(field_name="route", label=_("Map box"))
+    near = NearFilter(
+        field_name="route",
+        geography_field=LineStringField(geography=True, srid=4326),
+        label=_("Near (lon,lat,metres)"),
+    )
+
+    class Meta:
+        model = CableSegment
+        fields = ["project", "status", "method", "operator", "commune", "year", "bbox", "near"]
+
+
+class NoticeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Search"))
+    status = django_filters.ChoiceFilter(choices=CivilWorksNotice.Status.choices, label=_("Status"))
+    commune = django_filters.ModelChoiceFilter(
+        queryset=communes(), to_field_name="code", label=_("Commune")
+    )
+    owner = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="code", label=_("Works owner")
+    )
+    bbox = BBoxFilter(field_name="route", label=_("Map box"))
+
+    class Meta:
+        model = CivilWorksNotice
+        fields = ["q", "status", "commune", "owner", "bbox"]
