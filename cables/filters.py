@@ -2,7 +2,7 @@ import django_filters
 from django.contrib.gis.db.models import LineStringField
 from django.utils.translation import gettext_lazy as _
 
-from cables.models import CableProject, CableSegment, CivilWorksNotice
+from cables.models import CableProject, CableSegment, CivilWorksNotice, ProgressUpdate
 from core.filters import BBoxFilter, FoldedSearchFilter, NearFilter
 from core.models import AdministrativeUnit, Organization
 
@@ -82,3 +82,20 @@ class NoticeFilter(django_filters.FilterSet):
     class Meta:
         model = CivilWorksNotice
         fields = ["q", "status", "commune", "owner", "bbox"]
+
+
+class ProgressFilter(django_filters.FilterSet):
+    segment = django_filters.UUIDFilter(
+        field_name="segment__public_id", label=_("Segment (public id)")
+    )
+    project = django_filters.CharFilter(field_name="segment__project__code", label=_("Project"))
+    reported_after = django_filters.DateFilter(
+        field_name="reported_on", lookup_expr="gte", label=_("Reported on or after")
+    )
+    reported_before = django_filters.DateFilter(
+        field_name="reported_on", lookup_expr="lte", label=_("Reported on or before")
+    )
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["segment", "project", "reported_after", "reported_before"]

@@ -135,6 +135,8 @@ def save_segment(user, project, segment=None, **data):
     segment = segment or CableSegment(project=project)
     if segment.project_id != project.pk:
         raise InvalidInput({"project": [_("The segment belongs to another project.")]})
+    if "route" in data:
+        data["route"] = check_route(data["route"])
     _apply(segment, data, SEGMENT_FIELDS)
     segment.route = check_route(segment.route)
     segment.length_m = length_m(segment.route)
@@ -296,6 +298,10 @@ NOTICE_FIELDS = (
 @transaction.atomic
 def save_notice(user, notice=None, **data):
     notice = notice or CivilWorksNotice()
+    if notice.pk and not (is_city_official(user) or acts_for(user, notice.owner_id)):
+        raise PermissionDenied()
+    if "route" in data:
+        data["route"] = check_route(data["route"])
     _apply(notice, data, NOTICE_FIELDS)
     if notice.owner_id is None:
         raise InvalidInput({"owner": [_("Choose the works owner.")]})

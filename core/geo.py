@@ -53,7 +53,7 @@ def check_route(route, field="route"):
     """A route must be a simple line with at least two different points, inside Vietnam."""
     from core.exceptions import InvalidInput
 
-    if route is None or route.geom_type != "LineString":
+    if route is None or getattr(route, "geom_type", None) != "LineString":
         raise InvalidInput({field: [_("A route is a line (LineString).")]})
     if route.srid not in (None, 4326):
         route = route.transform(4326, clone=True)

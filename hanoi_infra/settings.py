@@ -182,6 +182,7 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "sharing.models.InfrastructureAsset.Status",
         "TenancyStatusEnum": "sharing.models.Tenancy.Status",
         "SharingRequestStatusEnum": "sharing.models.SharingRequest.Status",
+        "CableProjectStatusEnum": "cables.models.CableProject.Status",
     },
 }
 

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("core.api.urls")),
     path("", include("stations.api.urls")),
     path("", include("sharing.api.urls")),
+    path("", include("cables.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("stations/", include("stations.urls")),
     path("sharing/", include("sharing.urls")),
+    path("cables/", include("cables.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

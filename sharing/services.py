@@ -148,8 +148,10 @@ def save_asset(user, asset=None, **data):
     officials edit any. Capacity cannot drop below what tenancies use."""
     asset = asset or InfrastructureAsset()
     system = user is None  # another app's service registering an asset (e.g. a built duct)
-    if asset.pk and not system and not (
-        can_edit_asset(user, asset.owner_id) and can_access_asset(user, asset)
+    if (
+        asset.pk
+        and not system
+        and not (can_edit_asset(user, asset.owner_id) and can_access_asset(user, asset))
     ):
         raise PermissionDenied()
     _apply(asset, data, ASSET_FIELDS)
