@@ -49,8 +49,14 @@ def _rows(sql, params):
 
 def project_totals(project_ids, as_of=None):
     """Per project: km planned, km of duct built, cable pulled, overhead removed, poles removed."""
+    in_force = (
+        _IN_FORCE
+        + """
+      AND u.segment_id IN (SELECT id FROM cables_cablesegment WHERE project_id = ANY(%(ids)s))
+    """
+    )
     sql = f"""
-        WITH done AS ({_IN_FORCE}), seg AS (
+        WITH done AS ({in_force}), seg AS (
             SELECT s.project_id, s.id, s.length_m FROM cables_cablesegment s WHERE s.project_id = ANY(%(ids)s)
         )
         SELECT seg.project_id,
