@@ -97,6 +97,7 @@ def test_journey_1_an_operator_applies_on_a_public_site(page, role_user, cau_gia
     page.wait_for_url("**/")
 
     # The map of public sites, filtered to Phường Cầu Giấy: one available site.
+    page.get_by_test_id("nav-stations-menu").click()
     page.get_by_test_id("nav-sites").click()
     page.wait_for_selector("[data-testid=site-marker]")
     page.select_option("#id_commune", "00166")
@@ -189,6 +190,7 @@ def test_journey_2_an_official_decides_on_time(page, role_user, cau_giay, js_err
     # Minh sees the queue, opens Lan's application (site, nearby structures, timeline, checklist).
     browser_login(page, minh.username)
     page.wait_for_url("**/")
+    page.get_by_test_id("nav-stations-menu").click()
     page.get_by_test_id("nav-applications").click()
     row = page.locator(f"[data-testid=application-row][data-number='{app.number}']")
     assert row.get_by_test_id("days-left").inner_text().strip() == "10"
@@ -237,6 +239,7 @@ def test_journey_2_an_official_decides_on_time(page, role_user, cau_giay, js_err
     assert page.get_by_test_id("decision-number").inner_text() == "125/QĐ-SKHCN"
 
     # The station is in the register as permitted; the site is occupied.
+    page.get_by_test_id("nav-stations-menu").click()
     page.get_by_test_id("nav-stations").click()
     page.fill("#id_q", "VT-CG-NEW")
     page.get_by_test_id("filter-submit").click()
