@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
@@ -87,6 +88,16 @@ def sort_headers(request, columns):
             }
         )
     return headers
+
+
+def map_layer(request, filterset_class, queryset, serialize, limit):
+    """A map page's GeoJSON layer: the filtered, scoped records (at most ``limit`` + 1, so the page
+    can say "zoom in" when there are more), written by PostgreSQL through ``serialize``."""
+    qs = filtered(filterset_class(request.GET, queryset=queryset))
+    limited = queryset.model._default_manager.filter(
+        pk__in=qs.order_by("id").values("pk")[: limit + 1]
+    )
+    return HttpResponse(serialize(limited), content_type="application/geo+json")
 
 
 def filtered(filterset):

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from core.web import (
     ServiceFormView,
     filtered,
     history_rows,
+    map_layer,
     query_without,
     sort_headers,
     style_filter_form,
@@ -287,12 +288,9 @@ class AssetMapView(TemplateView):
 
 def asset_geojson(request):
     """The filtered assets in the map's box as GeoJSON written by PostgreSQL (at most MAP_LIMIT + 1)."""
-    filterset = AssetFilter(request.GET, queryset=selectors.assets(request.user))
-    qs = filtered(filterset)
-    limited = InfrastructureAsset.objects.filter(
-        pk__in=qs.order_by("id").values("pk")[: MAP_LIMIT + 1]
+    return map_layer(
+        request, AssetFilter, selectors.assets(request.user), selectors.assets_geojson, MAP_LIMIT
     )
-    return HttpResponse(selectors.assets_geojson(limited), content_type="application/geo+json")
 
 
 def _asset_or_404(user, public_id):

@@ -31,6 +31,7 @@ from core.web import (  # noqa: F401  (CappedPaginator: tests patch its cap here
     ListPage,
     ServiceFormView,
     filtered,
+    map_layer,
     query_without,
     sort_headers,
     style_filter_form,
@@ -377,10 +378,13 @@ def station_geojson(request):
 
     At most MAP_POINT_LIMIT + 1 features: the page shows a note when there are more.
     """
-    filterset = StationFilter(request.GET, queryset=selectors.stations(request.user))
-    qs = filtered(filterset)
-    limited = Station.objects.filter(pk__in=qs.order_by("id").values("pk")[: MAP_POINT_LIMIT + 1])
-    return HttpResponse(selectors.stations_geojson(limited), content_type="application/geo+json")
+    return map_layer(
+        request,
+        StationFilter,
+        selectors.stations(request.user),
+        selectors.stations_geojson,
+        MAP_POINT_LIMIT,
+    )
 
 
 # --- Public sites ------------------------------------------------------------------------------------
@@ -425,12 +429,13 @@ class SiteListView(ListPage):
 
 
 def site_geojson(request):
-    filterset = PublicSiteFilter(request.GET, queryset=selectors.public_sites(request.user))
-    qs = filtered(filterset)
-    limited = PublicSite.objects.filter(
-        pk__in=qs.order_by("id").values("pk")[: MAP_POINT_LIMIT + 1]
+    return map_layer(
+        request,
+        PublicSiteFilter,
+        selectors.public_sites(request.user),
+        selectors.sites_geojson,
+        MAP_POINT_LIMIT,
     )
-    return HttpResponse(selectors.sites_geojson(limited), content_type="application/geo+json")
 
 
 def _site_or_404(user, public_id):
