@@ -15,13 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import roles
 from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from core.files import check_upload
 from core.geo import check_location
 from core.history import acting_as
 from core.models import Organization
 from core.notifications import city_officials, notify, staff_of
+from core.permissions import acts_for, is_city_official
 from core.scoping import can_access
 from core.workdays import add_working_days
 from sharing.models import (
@@ -37,25 +37,8 @@ R = SharingRequest.Status
 # --- Who may do what -------------------------------------------------------------------------------
 
 
-def is_official(user):
-    """City officials and administrators maintain the register and decide disputes."""
-    return bool(
-        user
-        and user.is_authenticated
-        and (user.is_superuser or user.has_role(roles.CITY_OFFICIAL, roles.ADMINISTRATOR))
-    )
-
-
-def acts_for(user, organization):
-    """Staff (or an API client) of ``organization`` acting for it."""
-    org_id = getattr(organization, "pk", organization)
-    return bool(
-        user
-        and user.is_authenticated
-        and org_id is not None
-        and user.organization_id == org_id
-        and user.has_role(roles.OPERATOR_STAFF, roles.API_CLIENT)
-    )
+# The role rules are core's (one place); these names are kept for this app's callers.
+is_official = is_city_official
 
 
 def is_operator_user(user):

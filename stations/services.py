@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import roles
 from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from core.files import check_upload
 from core.geo import check_location
 from core.history import acting_as
 from core.notifications import city_officials, notify, staff_of
+from core.permissions import acts_for, is_city_official
 from core.scoping import can_access, ensure_in_scope
 from core.workdays import add_working_days, working_days_between
 from sharing import services as sharing_services
@@ -36,25 +36,10 @@ S = PermitApplication.Status
 
 # --- Who may do what -------------------------------------------------------------------------------
 
-EDITOR_ROLES = (roles.CITY_OFFICIAL, roles.ADMINISTRATOR)
-
-
-def is_city_official(user):
-    return bool(
-        user and user.is_authenticated and (user.is_superuser or user.has_role(*EDITOR_ROLES))
-    )
-
 
 def acts_for_operator(user, operator):
-    """Operator staff, or an operator's API client, acting for its own organisation."""
-    return bool(
-        user
-        and user.is_authenticated
-        and user.has_role(roles.OPERATOR_STAFF, roles.API_CLIENT)
-        and user.organization_id is not None
-        and user.organization_id == getattr(operator, "pk", operator)
-        and user.organization.kind == "operator"
-    )
+    """Operator staff, or an operator's API client, acting for its own operator."""
+    return acts_for(user, operator) and user.organization.kind == "operator"
 
 
 def can_apply(user):
