@@ -529,6 +529,37 @@ def load_stations(rng):
     return created + len(batch)
 
 
+# Each operator using a tower (an active tenancy, from the sharing demo) has one of its stations in
+# that commune standing on it: the station moves onto the tower and names it (Station.asset).
+LINK_TOWERS_SQL = """
+    WITH pairs AS (
+        SELECT DISTINCT a.id AS asset_id, t.operator_id, a.commune_id, a.geometry
+        FROM sharing_tenancy t JOIN sharing_infrastructureasset a ON a.id = t.asset_id
+        WHERE t.status = 'active' AND a.kind = 'tower'
+    ), chosen AS (
+        SELECT DISTINCT ON (s.id) s.id AS station_id, p.asset_id, p.geometry
+        FROM pairs p
+        CROSS JOIN LATERAL (
+            SELECT st.id FROM stations_station st
+            WHERE st.operator_id = p.operator_id AND st.commune_id = p.commune_id AND st.asset_id IS NULL
+            ORDER BY st.location <-> p.geometry LIMIT 1
+        ) s
+        ORDER BY s.id, p.asset_id
+    )
+    UPDATE stations_station st SET asset_id = c.asset_id, location = c.geometry
+    FROM chosen c WHERE st.id = c.station_id
+"""
+
+
+def link_towers():
+    """Put stations on the sharing demo's towers (none if that demo has not run)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(LINK_TOWERS_SQL)
+        return cursor.rowcount
+
+
 # --- Public sites --------------------------------------------------------------------------------
 
 
@@ -749,11 +780,12 @@ def load(stdout=None):
     if User.objects.filter(username__in=DEMO_USERNAMES).count() != len(DEMO_USERNAMES):
         core_demo.load()
     official = User.objects.get(username="minh")
-    result = {"stations": 0, "sites": 0, "applications": 0}
+    result = {"stations": 0, "on_towers": 0, "sites": 0, "applications": 0}
     rng = random.Random(SEED)
     with transaction.atomic():
         if not Station.objects.filter(operator__code="VIETTEL", code__regex=DEMO_MARKER).exists():
             result["stations"] = load_stations(rng)
+            result["on_towers"] = link_towers()
     rng = random.Random(SEED + 1)
     with transaction.atomic():
         if not PublicSite.objects.filter(name=SITES[0][1]).exists():
@@ -767,7 +799,8 @@ def load(stdout=None):
     if stdout:
         seconds = (timezone.now() - started).total_seconds()
         stdout.write(
-            f"stations: {result['stations']} stations, {result['sites']} public sites and "
+            f"stations: {result['stations']} stations ({result['on_towers']} on shared-register "
+            f"towers), {result['sites']} public sites and "
             f"{result['applications']} permit applications created ({seconds:.1f} s)."
         )
     return result

@@ -15,6 +15,7 @@ from core import demo as core_demo
 from core.models import AdministrativeUnit, Organization
 from core.selectors import boundaries_loaded
 from core.text import fold
+from sharing import demo as sharing_demo
 from stations import demo
 from stations.models import (
     ApplicationDocument,
@@ -41,6 +42,7 @@ def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         try:
             core_demo.load()
+            sharing_demo.load()  # as `load_demo_data` runs them: sharing's towers come first
             first = demo.load()
             after_first = _counts()
             second = demo.load()
@@ -50,11 +52,24 @@ def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
             outer.__exit__(None, None, None)
 
 
+def test_stations_stand_on_the_towers_their_operators_use(loaded):
+    from sharing.models import Tenancy
+
+    assert loaded["first"]["on_towers"] > 100
+    on_towers = Station.objects.filter(asset__isnull=False).select_related("asset")
+    assert on_towers.count() == loaded["first"]["on_towers"]
+    for station in on_towers[:200]:
+        assert station.location.equals(station.asset.geometry)
+        assert Tenancy.objects.filter(
+            asset=station.asset, operator=station.operator_id, status="active"
+        ).exists()
+
+
 def test_a_second_load_adds_nothing(loaded):
     assert loaded["first"]["stations"] == demo.N_STATIONS
     assert 55 <= loaded["first"]["sites"] <= 70
     assert loaded["first"]["applications"] == len(demo.APPLICATIONS)
-    assert loaded["second"] == {"stations": 0, "sites": 0, "applications": 0}
+    assert loaded["second"] == {"stations": 0, "on_towers": 0, "sites": 0, "applications": 0}
     assert _counts() == loaded["after_first"]
 
 
