@@ -1,12 +1,15 @@
 """Viewset pieces every app's API shares: writes through a service, guarded by ETag / If-Match."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, GeoJSONListMixin
@@ -106,3 +109,47 @@ class FeatureViewSet(
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
     cursor_ordering = "id"
+
+
+class CaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The base of a workflow case's API (a permit application, a sharing request …): a keyset list,
+    a detail written by ``detail_serializer_class`` from ``detail_object(pk)`` (the app's selector
+    with its prefetches), and POST steps through ``step()``, one transaction each (the services lock
+    the row with SELECT … FOR UPDATE)."""
+
+    filter_backends = [DjangoFilterBackend]
+    lookup_value_regex = r"\d+"
+    cursor_ordering = "-id"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    detail_serializer_class = None
+
+    def detail_object(self, pk):
+        raise NotImplementedError
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return self.detail_serializer_class
+        return super().get_serializer_class()
+
+    def detail_data(self, pk):
+        try:
+            case = self.detail_object(pk)
+        except ObjectDoesNotExist:
+            raise Http404 from None
+        return self.detail_serializer_class(case, context=self.get_serializer_context()).data
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.detail_data(self.get_object().pk))
+
+    def step(self, serializer_class, call):
+        case = self.get_object()
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            call(self.request.user, case, serializer.validated_data)
+        return Response(self.detail_data(case.pk))

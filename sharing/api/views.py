@@ -7,8 +7,6 @@ list is a GeoJSON page written by PostgreSQL (core.api.geojson); asset updates a
 ETag / If-Match (core.api.mixins), request steps with the request's ``version``.
 """
 
-from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -20,11 +18,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, api_filterset
-from core.api.mixins import IF_MATCH, FeatureViewSet
+from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet
 from sharing import filters, selectors, services
 from sharing.api.serializers import (
     ASSET_API_PROPERTIES,
@@ -44,7 +42,7 @@ from sharing.api.serializers import (
     SharingVersionSerializer,
     TenancySerializer,
 )
-from sharing.models import AssetKind, InfrastructureAsset, SharingRequest
+from sharing.models import AssetKind, InfrastructureAsset
 
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Field errors.")),
@@ -222,36 +220,18 @@ def _step_schema(request, summary):
         responses={201: DETAIL, **ERRORS},
     ),
 )
-class SharingRequestViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class SharingRequestViewSet(CaseViewSet):
     """Sharing requests and their workflow: each step is a POST action on the request."""
 
     serializer_class = SharingRequestSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = api_filterset(filters.SharingRequestFilter)
-    lookup_value_regex = r"\d+"
-    cursor_ordering = "-id"
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    detail_serializer_class = DETAIL
 
     def get_queryset(self):
         return selectors.requests(self.request.user)
 
-    def get_serializer_class(self):
-        return DETAIL if self.action == "retrieve" else super().get_serializer_class()
-
-    def detail_data(self, pk):
-        try:
-            req = selectors.request_detail(self.request.user, pk)
-        except SharingRequest.DoesNotExist:
-            raise Http404 from None
-        return DETAIL(req, context=self.get_serializer_context()).data
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self.detail_data(self.get_object().pk))
+    def detail_object(self, pk):
+        return selectors.request_detail(self.request.user, pk)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -268,20 +248,11 @@ class SharingRequestViewSet(
         )
         return Response(self.detail_data(req.pk), status=status.HTTP_201_CREATED)
 
-    def _step(self, serializer_class, call):
-        req = self.get_object()
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        # One transaction per step: the services lock the request (SELECT ... FOR UPDATE).
-        with transaction.atomic():
-            call(self.request.user, req, serializer.validated_data)
-        return Response(self.detail_data(req.pk))
-
     @_step_schema(SharingAcceptSerializer, _("Accept (owner): the tenancy is created"))
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """For an area request, `asset` names the owner's asset the requester may use."""
-        return self._step(
+        return self.step(
             SharingAcceptSerializer,
             lambda user, req, data: services.accept(
                 user,
@@ -296,7 +267,7 @@ class SharingRequestViewSet(
     @_step_schema(SharingRefuseSerializer, _("Refuse with a reason (owner)"))
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
-        return self._step(
+        return self.step(
             SharingRefuseSerializer,
             lambda user, req, data: services.refuse(
                 user, req, data["reason"], expected_version=data.get("version")
@@ -306,7 +277,7 @@ class SharingRequestViewSet(
     @_step_schema(SharingCounterSerializer, _("Counter-offer (owner)"))
     @action(detail=True, methods=["post"])
     def counter(self, request, pk=None):
-        return self._step(
+        return self.step(
             SharingCounterSerializer,
             lambda user, req, data: services.counter_offer(
                 user,
@@ -321,7 +292,7 @@ class SharingRequestViewSet(
     @_step_schema(SharingVersionSerializer, _("Accept the counter-offer (requester)"))
     @action(detail=True, methods=["post"], url_path="accept-counter")
     def accept_counter(self, request, pk=None):
-        return self._step(
+        return self.step(
             SharingVersionSerializer,
             lambda user, req, data: services.accept_counter(
                 user, req, expected_version=data.get("version")
@@ -331,7 +302,7 @@ class SharingRequestViewSet(
     @_step_schema(SharingNoteSerializer, _("Withdraw (requester)"))
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._step(
+        return self.step(
             SharingNoteSerializer,
             lambda user, req, data: services.withdraw(
                 user, req, note=data["note"], expected_version=data.get("version")
@@ -342,7 +313,7 @@ class SharingRequestViewSet(
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         """A refusal, or an unanswered request past its deadline, becomes a dispute."""
-        return self._step(
+        return self.step(
             SharingNoteSerializer,
             lambda user, req, data: services.escalate(
                 user, req, note=data["note"], expected_version=data.get("version")
@@ -353,7 +324,7 @@ class SharingRequestViewSet(
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Binds both parties; `share` creates the tenancy."""
-        return self._step(
+        return self.step(
             SharingDecideSerializer,
             lambda user, req, data: services.decide(
                 user,

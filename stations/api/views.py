@@ -6,8 +6,6 @@ go through stations.services (permission, state and business rules; their domain
 PostgreSQL (core.api.geojson); writes are guarded with ETag / If-Match (core.api.mixins).
 """
 
-from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -19,11 +17,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
-from core.api.mixins import IF_MATCH, FeatureViewSet, FeatureWriteMixin
+from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet, FeatureWriteMixin
 from stations import filters, selectors, services
 from stations.api.serializers import (
     SITE_PROPERTIES,
@@ -42,7 +40,7 @@ from stations.api.serializers import (
     StationSerializer,
     SubmitSerializer,
 )
-from stations.models import PermitApplication, Technology
+from stations.models import Technology
 
 # --- Stations ------------------------------------------------------------------------------------------
 
@@ -181,37 +179,18 @@ def _action_schema(request, summary, responses=None):
         summary=_("Edit part of a draft"), responses={200: DETAIL, **ERRORS}
     ),
 )
-class PermitApplicationViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class PermitApplicationViewSet(mixins.UpdateModelMixin, CaseViewSet):
     """Permit applications and their workflow: each step is a POST action on the application."""
 
     serializer_class = ApplicationSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = api_filterset(filters.PermitApplicationFilter)
-    lookup_value_regex = r"\d+"
-    cursor_ordering = "-id"
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    detail_serializer_class = DETAIL
 
     def get_queryset(self):
         return selectors.applications(self.request.user)
 
-    def get_serializer_class(self):
-        return DETAIL if self.action == "retrieve" else super().get_serializer_class()
-
-    def detail_data(self, pk):
-        try:
-            application = selectors.application_detail(self.request.user, pk)
-        except PermitApplication.DoesNotExist:
-            raise Http404 from None
-        return DETAIL(application, context=self.get_serializer_context()).data
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self.detail_data(self.get_object().pk))
+    def detail_object(self, pk):
+        return selectors.application_detail(self.request.user, pk)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -230,21 +209,12 @@ class PermitApplicationViewSet(
         services.save_draft(request.user, application, **data)
         return Response(self.detail_data(application.pk))
 
-    def _step(self, serializer_class, call):
-        application = self.get_object()
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        # One transaction per step: the services lock the application (SELECT ... FOR UPDATE).
-        with transaction.atomic():
-            call(self.request.user, application, serializer.validated_data)
-        return Response(self.detail_data(application.pk))
-
     @_action_schema(SubmitSerializer, _("Submit a draft (applicant)"))
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Numbers the application, runs the co-location check and starts the clock. When other
         operators' structures stand within the radius, `sharing_justification` is required."""
-        return self._step(
+        return self.step(
             SubmitSerializer,
             lambda user, app, data: services.submit(
                 user, app, sharing_justification=data.get("sharing_justification")
@@ -254,7 +224,7 @@ class PermitApplicationViewSet(
     @_action_schema(NoteSerializer, _("Resubmit after a return (applicant)"))
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
-        return self._step(
+        return self.step(
             NoteSerializer,
             lambda user, app, data: services.resubmit(user, app, note=data["note"]),
         )
@@ -262,7 +232,7 @@ class PermitApplicationViewSet(
     @_action_schema(NoteSerializer, _("Withdraw (applicant)"))
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._step(
+        return self.step(
             NoteSerializer,
             lambda user, app, data: services.withdraw(user, app, note=data["note"]),
         )
@@ -271,7 +241,7 @@ class PermitApplicationViewSet(
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
         """`note` says what is missing; the clock stops until the applicant resubmits."""
-        return self._step(
+        return self.step(
             DecisionNoteSerializer,
             lambda user, app, data: services.return_for_supplement(
                 user, app, data["note"], expected_version=data.get("version")
@@ -281,7 +251,7 @@ class PermitApplicationViewSet(
     @_action_schema(DecisionNoteSerializer, _("Accept as complete (officials)"))
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._step(
+        return self.step(
             DecisionNoteSerializer,
             lambda user, app, data: services.accept(
                 user, app, note=data["note"], expected_version=data.get("version")
@@ -292,7 +262,7 @@ class PermitApplicationViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Creates or updates the station (status permitted) and occupies the public site."""
-        return self._step(
+        return self.step(
             ApproveSerializer,
             lambda user, app, data: services.approve(
                 user,
@@ -306,7 +276,7 @@ class PermitApplicationViewSet(
     @_action_schema(RejectSerializer, _("Reject with reasons (officials)"))
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._step(
+        return self.step(
             RejectSerializer,
             lambda user, app, data: services.reject(
                 user, app, data["reasons"], expected_version=data.get("version")
