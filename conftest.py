@@ -117,6 +117,23 @@ def api_client():
     return APIClient()
 
 
+@pytest.fixture
+def as_role(role_user):
+    """as_role("operator_viettel") -> an API client for a new user of that role (English messages);
+    ``client.user`` is that user (None for "anonymous")."""
+    from rest_framework.test import APIClient
+
+    def make(role):
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        user = role_user(role)
+        if user is not None:
+            client.force_authenticate(user)
+        client.user = user
+        return client
+
+    return make
+
+
 # --- A real Celery worker --------------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ from cables.models import (
     SegmentCommune,
 )
 from core.exceptions import DomainError, ImportRejected, InvalidInput
-from core.exports import EXPORT_LIMIT, FORMATS, export_response
+from core.exports import EXPORT_LIMIT
 from core.geojson import feature_collection
 from core.models import Organization
 from core.permissions import acts_for, is_city_official
@@ -207,20 +207,12 @@ class ProjectListView(ListPage):
     def get_queryset(self):
         return ordered_projects(self.request, selectors.projects(self.request.user))
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in FORMATS:
-            qs = filtered(self.get_filterset(self.get_filterset_class()))
-            ids = list(qs.values_list("pk", flat=True)[:EXPORT_LIMIT])
-            totals = selectors.project_totals(ids)
-            return export_response(
-                fmt,
-                qs,
-                project_export_columns(totals),
-                "cable-projects",
-                title=_("Undergrounding projects"),
-            )
-        return super().get(request, *args, **kwargs)
+    export_name = "cable-projects"
+    export_title = _("Undergrounding projects")
+
+    def export_columns(self, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[:EXPORT_LIMIT])
+        return project_export_columns(selectors.project_totals(ids))
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -232,7 +224,6 @@ class ProjectListView(ListPage):
             object_list=rows,
             headers=sort_headers(self.request, PROJECT_COLUMNS),
             hidden_filters=("ordering",),
-            export_limit=number_format(EXPORT_LIMIT, force_grouping=True),
             can_create=may_create_project(self.request.user),
             tab="projects",
         )

@@ -21,6 +21,7 @@ from leaflet.forms.widgets import LeafletWidget
 
 from core.exceptions import DomainError, InvalidInput
 from core.exceptions import PermissionDenied as ServicePermissionDenied
+from core.exports import EXPORT_LIMIT, FORMATS, export_response
 from core.history import events_for
 from core.models import User
 
@@ -169,13 +170,33 @@ def _short(value):
 
 
 class ListPage(FilterView):
-    """A filtered, paginated list (the count capped at COUNT_CAP)."""
+    """A filtered, paginated list (the count capped at COUNT_CAP).
+
+    A page that sets ``export_name`` also answers ``?export=csv|xlsx`` with the filtered rows
+    (at most EXPORT_LIMIT), in the columns ``export_columns(queryset)`` gives.
+    """
 
     paginate_by = PAGE_SIZE
     paginator_class = CappedPaginator
+    export_name = None
+    export_title = ""
+
+    def export_columns(self, queryset):
+        raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
         self.filterset = self.get_filterset(self.get_filterset_class())
+        fmt = request.GET.get("export")
+        if self.export_name and fmt in FORMATS:
+            queryset = filtered(self.filterset)
+            return export_response(
+                fmt,
+                queryset,
+                self.export_columns(queryset),
+                self.export_name,
+                limit=EXPORT_LIMIT,
+                title=self.export_title,
+            )
         self.object_list = filtered(self.filterset)
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         return self.render_to_response(context)
@@ -187,6 +208,7 @@ class ListPage(FilterView):
         ctx.update(
             page_query=query_without(self.request, "page", "export"),
             count_cap_display=number_format(COUNT_CAP, force_grouping=True),
+            export_limit=number_format(EXPORT_LIMIT, force_grouping=True),
         )
         return ctx
 

@@ -21,13 +21,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from core.exceptions import DomainError, InvalidInput
-from core.exports import EXPORT_LIMIT, FORMATS, export_response
 from core.models import AdministrativeUnit, Organization
 from core.scoping import sees_everything
 from core.web import (
     ListPage,
     ServiceFormView,
-    filtered,
     history_rows,
     map_layer,
     query_without,
@@ -195,19 +193,11 @@ class AssetListView(ListPage):
     def get_queryset(self):
         return ordered_assets(self.request, selectors.assets(self.request.user))
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in FORMATS:
-            filterset = self.get_filterset(self.get_filterset_class())
-            return export_response(
-                fmt,
-                filtered(filterset),
-                ASSET_EXPORT,
-                "assets",
-                limit=EXPORT_LIMIT,
-                title=_("Infrastructure assets"),
-            )
-        return super().get(request, *args, **kwargs)
+    export_name = "assets"
+    export_title = _("Infrastructure assets")
+
+    def export_columns(self, queryset):
+        return ASSET_EXPORT
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -218,7 +208,6 @@ class AssetListView(ListPage):
         ctx.update(
             headers=sort_headers(self.request, ASSET_COLUMNS),
             hidden_filters=ASSET_HIDDEN_FILTERS,
-            export_limit=number_format(EXPORT_LIMIT, force_grouping=True),
             can_create=may_create_asset(self.request.user),
             tab="list",
         )

@@ -24,7 +24,6 @@ from django.views.generic import FormView, TemplateView
 
 from core import web as core_web
 from core.exceptions import DomainError, ImportRejected, InvalidInput
-from core.exports import EXPORT_LIMIT, FORMATS, export_response
 from core.models import Organization
 from core.web import (  # noqa: F401  (CappedPaginator: tests patch its cap here)
     CappedPaginator,
@@ -189,26 +188,17 @@ class StationListView(ListPage):
     def get_queryset(self):
         return selectors.stations(self.request.user)
 
-    def get(self, request, *args, **kwargs):
-        fmt = request.GET.get("export")
-        if fmt in FORMATS:
-            filterset = self.get_filterset(self.get_filterset_class())
-            return export_response(
-                fmt,
-                filtered(filterset),
-                STATION_EXPORT,
-                "stations",
-                limit=EXPORT_LIMIT,
-                title=_("Stations"),
-            )
-        return super().get(request, *args, **kwargs)
+    export_name = "stations"
+    export_title = _("Stations")
+
+    def export_columns(self, queryset):
+        return STATION_EXPORT
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx.update(
             headers=sort_headers(self.request, STATION_COLUMNS),
             hidden_filters=HIDDEN_FILTERS,
-            export_limit=number_format(EXPORT_LIMIT, force_grouping=True),
             can_create=may_create_station(self.request.user),
         )
         return ctx

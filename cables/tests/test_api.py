@@ -9,7 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from cables import services
 from cables.models import (
@@ -47,21 +46,6 @@ def days_ago(n):
 
 
 # --- Factories -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def as_role(role_user):
-    """as_role("operator_viettel") -> an API client for a new user of that role (English messages)."""
-
-    def make(role):
-        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        user = role_user(role)
-        if user is not None:
-            client.force_authenticate(user)
-        client.user = user
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -35,21 +35,6 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def as_role(role_user):
-    """as_role("operator_viettel") -> an API client for a new user of that role (English messages)."""
-
-    def make(role):
-        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        user = role_user(role)
-        if user is not None:
-            client.force_authenticate(user)
-        client.user = user
-        return client
-
-    return make
-
-
-@pytest.fixture
 def make_asset(db):
     """make_asset(owner_code="VIETTEL", kind="tower", capacity=2, geometry=BA_DINH, **fields)
     (straight into the database: no permission check)."""

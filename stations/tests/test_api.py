@@ -8,7 +8,6 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from conftest import ROLE_USERS
 from stations.models import (
@@ -26,21 +25,6 @@ FAR_AWAY = Point(105.7800, 21.0300, srid=4326)  # ~5.7 km west of BA_DINH, still
 STATIONS = "/api/v1/stations/"
 SITES = "/api/v1/public-sites/"
 APPLICATIONS = "/api/v1/permit-applications/"
-
-
-@pytest.fixture
-def as_role(role_user):
-    """as_role("operator_viettel") -> an API client for a new user of that role (English messages)."""
-
-    def make(role):
-        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-        user = role_user(role)
-        if user is not None:
-            client.force_authenticate(user)
-        client.user = user
-        return client
-
-    return make
 
 
 def feature(**properties):
