@@ -23,7 +23,7 @@ from core.geo import check_location, check_route, length_m
 from core.history import acting_as
 from core.models import AdministrativeUnit, Organization
 from core.notifications import notify, staff_of
-from core.permissions import acts_for, is_city_official
+from core.permissions import acts_for, is_city_official, is_operator_user
 from core.scoping import can_access
 from sharing import services as sharing_services
 
@@ -50,17 +50,18 @@ def can_manage(user, project):
     return is_city_official(user) or acts_for(user, project.lead_agency_id)
 
 
-def can_report(user, segment):
-    """Participating operators (for their projects), the lead agency and officials report progress."""
-    project = segment.project
+def can_report_on(user, project):
+    """Participating operators (for their projects), the lead agency and officials report progress.
+    Reads ``project.participants.all()`` (prefetched by the selectors)."""
     if can_manage(user, project):
         return True
-    return bool(
-        user
-        and user.organization_id
-        and project.participants.filter(pk=user.organization_id).exists()
-        and acts_for(user, user.organization_id)
+    return is_operator_user(user) and any(
+        o.pk == user.organization_id for o in project.participants.all()
     )
+
+
+def can_report(user, segment):
+    return can_report_on(user, segment.project)
 
 
 # --- Projects and segments ---------------------------------------------------------------------

@@ -45,7 +45,7 @@ from core.exceptions import DomainError, ImportRejected, InvalidInput
 from core.exports import EXPORT_LIMIT
 from core.geojson import feature_collection
 from core.models import Organization
-from core.permissions import acts_for, is_city_official
+from core.permissions import acts_for, is_city_official, is_operator_user
 from core.web import (
     ListPage,
     ServiceFormView,
@@ -118,14 +118,6 @@ def notice_owners_for(user):
     if is_city_official(user):
         return orgs
     return orgs.filter(pk=user.organization_id)
-
-
-def is_operator_staff(user):
-    return bool(
-        user.organization_id
-        and user.organization.kind == Organization.Kind.OPERATOR
-        and acts_for(user, user.organization_id)
-    )
 
 
 def with_progress(totals):
@@ -262,12 +254,7 @@ def _project_or_404(user, pk):
 def reportable_segments(user, project):
     """The project's segments the user may report progress on (none for an onlooker)."""
     segments = CableSegment.objects.filter(project=project).order_by("id")
-    if services.can_manage(user, project):
-        return segments
-    takes_part = any(o.pk == user.organization_id for o in project.participants.all())
-    if user.organization_id and is_operator_staff(user) and takes_part:
-        return segments
-    return segments.none()
+    return segments if services.can_report_on(user, project) else segments.none()
 
 
 def open_updates(project):
@@ -617,7 +604,7 @@ def render_notice(request, notice, status=200, form=None):
     registered = bool(user.organization_id) and any(
         r.operator_id == user.organization_id for r in registrations
     )
-    can_register = is_open and is_operator_staff(user) and not registered
+    can_register = is_open and is_operator_user(user) and not registered
     context = {
         "notice": notice,
         "is_open": is_open,
@@ -653,7 +640,7 @@ def notice_detail(request, pk):
 @require_POST
 def notice_register(request, pk):
     notice = _notice_or_404(request.user, pk)
-    if not is_operator_staff(request.user):
+    if not is_operator_user(request.user):
         raise DjangoPermissionDenied
     form = RegistrationForm(request.POST)
     if form.is_valid():

@@ -32,3 +32,14 @@ def acts_for(user, organization):
         and user.organization_id == org_id
         and user.has_role(roles.OPERATOR_STAFF, roles.API_CLIENT)
     )
+
+
+def is_operator_user(user):
+    """Staff (or an API client) of a telecom operator, acting for it."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.organization_id
+        and user.organization.kind == "operator"
+        and acts_for(user, user.organization_id)
+    )

@@ -21,7 +21,7 @@ from core.geo import check_location
 from core.history import acting_as
 from core.models import Organization
 from core.notifications import city_officials, notify, staff_of
-from core.permissions import acts_for, is_city_official
+from core.permissions import acts_for, is_city_official, is_operator_user
 from core.scoping import can_access
 from core.workdays import add_working_days
 from sharing.models import (
@@ -39,16 +39,6 @@ R = SharingRequest.Status
 
 # The role rules are core's (one place); these names are kept for this app's callers.
 is_official = is_city_official
-
-
-def is_operator_user(user):
-    return bool(
-        user
-        and user.is_authenticated
-        and user.organization_id
-        and user.organization.kind == Organization.Kind.OPERATOR
-        and acts_for(user, user.organization_id)
-    )
 
 
 def can_edit_asset(user, owner):
