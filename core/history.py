@@ -11,14 +11,15 @@ import pghistory
 import pghistory.models
 
 
-def track(**kwargs):
-    """Record inserts, updates and deletes of the decorated model."""
-    return pghistory.track(
+def track(*trackers, **kwargs):
+    """Record inserts, updates and deletes of the decorated model (or only the ``trackers`` given,
+    e.g. for a table of millions of append-only rows whose insert is the record itself)."""
+    trackers = trackers or (
         pghistory.InsertEvent(),
         pghistory.UpdateEvent(),
         pghistory.DeleteEvent(),
-        **kwargs,
     )
+    return pghistory.track(*trackers, **kwargs)
 
 
 def acting_as(user=None, **context):

@@ -213,6 +213,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stations.tasks.process_deadlines",
         "schedule": crontab(hour=0, minute=15),
     },
+    "spam-overdue": {"task": "spam_reports.tasks.flag_overdue", "schedule": 300.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -255,3 +256,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 COLOCATION_RADIUS_M = env.int("COLOCATION_RADIUS_M", default=200)
 # Sharing requests: the owner answers within this many working days (about one month).
 SHARING_RESPONSE_WORKING_DAYS = env.int("SHARING_RESPONSE_WORKING_DAYS", default=22)
+
+# Spam complaints: hours an operator has to handle an assigned case (an official may set others);
+# the public complaint form for citizens (off unless enabled) and its limit per address per hour;
+# the largest import file.
+SPAM_HANDLING_SLA_HOURS = env.int("SPAM_HANDLING_SLA_HOURS", default=24)
+SPAM_PUBLIC_FORM = env.bool("SPAM_PUBLIC_FORM", default=False)
+SPAM_PUBLIC_RATE_PER_HOUR = env.int("SPAM_PUBLIC_RATE_PER_HOUR", default=5)
+SPAM_IMPORT_MAX_BYTES = env.int("SPAM_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)

@@ -6,3 +6,9 @@ class SpamReportsConfig(AppConfig):
     name = "spam_reports"
     verbose_name = _("Spam complaints")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from core import imports
+        from spam_reports import services
+
+        imports.register("spam_reports.reports", services.import_reports)
