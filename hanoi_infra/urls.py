@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("stations.api.urls")),
     path("", include("sharing.api.urls")),
     path("", include("cables.api.urls")),
+    path("", include("spam_reports.api.urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("stations/", include("stations.urls")),
     path("sharing/", include("sharing.urls")),
     path("cables/", include("cables.urls")),
+    path("spam/", include("spam_reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
