@@ -3,7 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from core.models import AdministrativeUnit, LegacyUnit, LegacyUnitMapping, Organization, User
+from core.models import (
+    AdministrativeUnit,
+    ImportJob,
+    LegacyUnit,
+    LegacyUnitMapping,
+    Organization,
+    User,
+)
 
 
 @admin.register(Organization)
@@ -64,3 +71,23 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         (_("Organisation"), {"fields": ["organization", "groups"]}),
     )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports are started from the apps' pages; here they are looked up."""
+
+    list_display = [
+        "original_name",
+        "kind",
+        "status",
+        "processed",
+        "total",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["kind", "status"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
