@@ -90,7 +90,7 @@ class CaseFilter(django_filters.FilterSet):
 
 class ReportFilter(django_filters.FilterSet):
     case = django_filters.UUIDFilter(field_name="case__public_id", label=_("Case"))
-    sender = SenderSearchFilter(field_name="sender", label=_("Sender"))
+    sender = SenderSearchFilter(field_name="case__sender", label=_("Sender"))
     recipient = SenderSearchFilter(field_name="recipient", label=_("Recipient"))
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     status = django_filters.ChoiceFilter(choices=SpamReport.Status.choices, label=_("Status"))

@@ -220,6 +220,12 @@ class SpamReport(PublicIdModel, SourceRecordModel):
             models.Index(
                 fields=["case", "recipient", "received_at"], name="spamreport_case_recipient_idx"
             ),
+            # A subscriber's complaints; a sender's go through its cases (indexed on sender).
+            models.Index(
+                fields=["recipient"],
+                condition=~Q(recipient=""),
+                name="spamreport_recipient_idx",
+            ),
         ]
 
     def __str__(self):
