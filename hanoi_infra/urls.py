@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("sharing.api.urls")),
     path("", include("cables.api.urls")),
     path("", include("spam_reports.api.urls")),
+    path("", include("agreements.api.urls")),
 ]
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("sharing/", include("sharing.urls")),
     path("cables/", include("cables.urls")),
     path("spam/", include("spam_reports.urls")),
+    path("agreements/", include("agreements.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

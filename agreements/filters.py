@@ -1,0 +1,87 @@
+"""One FilterSet per list: the same class filters the HTML list and the API list."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Agreement, ProgressUpdate, Task
+from core.models import Organization
+
+
+class AgreementFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Search"))
+    party = django_filters.ModelChoiceFilter(
+        field_name="parties__organization",
+        queryset=Organization.objects.all(),
+        to_field_name="code",
+        label=_("Party"),
+    )
+    status = django_filters.ChoiceFilter(choices=Agreement.Status.choices, label=_("Status"))
+    in_force_on = django_filters.DateFilter(method="filter_in_force_on", label=_("In force on"))
+
+    class Meta:
+        model = Agreement
+        fields = ["q", "party", "status", "in_force_on"]
+
+    def filter_in_force_on(self, qs, name, value):
+        return qs.filter(period_start__lte=value, period_end__gte=value) if value else qs
+
+
+class TaskFilter(django_filters.FilterSet):
+    agreement = django_filters.CharFilter(field_name="area__agreement__code", label=_("Agreement"))
+    area = django_filters.NumberFilter(field_name="area__number", label=_("Content area"))
+    party = django_filters.ModelChoiceFilter(
+        field_name="responsible",
+        queryset=Organization.objects.all(),
+        to_field_name="code",
+        label=_("Responsible party"),
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, label=_("Status"))
+    due_after = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label=_("Due from")
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label=_("Due until")
+    )
+    has_indicator = django_filters.BooleanFilter(
+        field_name="indicator", method="filter_has_indicator", label=_("Measured by an indicator")
+    )
+
+    class Meta:
+        model = Task
+        fields = [
+            "agreement",
+            "area",
+            "party",
+            "status",
+            "due_after",
+            "due_before",
+            "has_indicator",
+        ]
+
+    def filter_has_indicator(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.exclude(indicator="") if value else qs.filter(indicator="")
+
+
+class UpdateFilter(django_filters.FilterSet):
+    task = django_filters.UUIDFilter(field_name="task__public_id", label=_("Task"))
+    agreement = django_filters.CharFilter(
+        field_name="task__area__agreement__code", label=_("Agreement")
+    )
+    party = django_filters.ModelChoiceFilter(
+        field_name="organization",
+        queryset=Organization.objects.all(),
+        to_field_name="code",
+        label=_("Party"),
+    )
+    reported_after = django_filters.DateFilter(
+        field_name="reported_on", lookup_expr="gte", label=_("From")
+    )
+    reported_before = django_filters.DateFilter(
+        field_name="reported_on", lookup_expr="lte", label=_("Until")
+    )
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["task", "agreement", "party", "reported_after", "reported_before"]
