@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
     },
     "spam-overdue": {"task": "spam_reports.tasks.flag_overdue", "schedule": 300.0},
+    "reports-queue-due-runs": {
+        "task": "reports.tasks.queue_due_runs",
+        "schedule": crontab(hour=1, minute=0),
+    },
     "agreements-reminders": {
         "task": "agreements.tasks.send_reminders",
         "schedule": crontab(hour=7, minute=0),

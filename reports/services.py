@@ -1,0 +1,396 @@
+"""Every write of the reports app: definitions, runs (requested on demand or by Celery beat after
+each cut-off), their computation into a frozen snapshot with XLSX and PDF files, approval and
+submission to the recipient agency.
+
+A run is one per definition and period (a unique constraint): asking again returns the same run, a
+retry after a crash computes it again from the start, and a failed run keeps its error and can be
+retried. Values are computed by the indicators registered in core (core.indicators) as of the
+period's cut-off, so regenerating a past period gives the same numbers. Nothing of a run is written
+until all of it is computed: a failing indicator fails the run with its name and message.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import indicators, roles
+from core.exceptions import InvalidInput, InvalidTransition, PermissionDenied
+from core.history import acting_as
+from core.notifications import notify, staff_of
+from core.permissions import is_city_official
+from reports import periods
+from reports.models import ReportDefinition, ReportRun
+
+log = logging.getLogger(__name__)
+
+
+def is_report_official(user):
+    """City and national officials (and administrators) run, review and approve reports."""
+    return is_city_official(user) or bool(
+        user and user.is_authenticated and user.has_role(roles.NATIONAL_OFFICIAL)
+    )
+
+
+def can_administer(user):
+    return bool(
+        user and user.is_authenticated and (user.is_superuser or user.has_role(roles.ADMINISTRATOR))
+    )
+
+
+# --- Definitions -----------------------------------------------------------------------------------
+
+DEFINITION_FIELDS = (
+    "code",
+    "name",
+    "recipient",
+    "period_type",
+    "cutoff_day",
+    "deadline_days",
+    "heading",
+    "intro",
+    "sections",
+    "active",
+)
+
+
+def check_sections(sections):
+    """Each section: a title, one or more registered indicators, and an optional breakdown that
+    every one of its indicators offers."""
+    if not isinstance(sections, list) or not sections:
+        return [_("A report has at least one section.")]
+    errors = []
+    for number, section in enumerate(sections, start=1):
+        if not isinstance(section, dict):
+            errors.append(_("Section %(n)d is not an object.") % {"n": number})
+            continue
+        if not str(section.get("title") or "").strip():
+            errors.append(_("Section %(n)d has no title.") % {"n": number})
+        keys = section.get("indicators")
+        if not isinstance(keys, list) or not keys:
+            errors.append(_("Section %(n)d names no indicator.") % {"n": number})
+            continue
+        by = section.get("by") or ""
+        for key in keys:
+            if not indicators.exists(key):
+                errors.append(
+                    _("Section %(n)d: unknown indicator “%(key)s”.") % {"n": number, "key": key}
+                )
+            elif by and by not in indicators.get(key).dimensions:
+                errors.append(
+                    _("Section %(n)d: “%(key)s” cannot be broken down by %(by)s.")
+                    % {"n": number, "key": key, "by": by}
+                )
+    return errors
+
+
+@transaction.atomic
+def save_definition(user, definition=None, **data):
+    if not can_administer(user):
+        raise PermissionDenied()
+    definition = definition or ReportDefinition()
+    unknown = set(data) - set(DEFINITION_FIELDS)
+    if unknown:
+        raise InvalidInput({f: [_("Unknown field.")] for f in sorted(unknown)})
+    for key, value in data.items():
+        setattr(definition, key, value)
+    errors = {}
+    if not definition.code:
+        errors["code"] = [_("Give the report a code.")]
+    if not definition.name:
+        errors["name"] = [_("Give the report a name.")]
+    if definition.recipient_id is None:
+        errors["recipient"] = [_("Choose the recipient agency.")]
+    if definition.period_type not in periods.MONTHS:
+        errors["period_type"] = [_("Choose the period.")]
+    if definition.cutoff_day is None or not 0 <= definition.cutoff_day <= 28:
+        errors["cutoff_day"] = [_("The cut-off day is 0 (end of period) or from 1 to 28.")]
+    if definition.deadline_days is None or not 0 <= definition.deadline_days <= 90:
+        errors["deadline_days"] = [_("Give between 0 and 90 days.")]
+    section_errors = check_sections(definition.sections)
+    if section_errors:
+        errors["sections"] = section_errors
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        with transaction.atomic(), acting_as(user, action="reports.definition"):
+            definition.save()
+    except IntegrityError as exc:
+        raise InvalidInput({"code": [_("A report with this code exists.")]}) from exc
+    return definition
+
+
+# --- Runs --------------------------------------------------------------------------------------------
+
+
+def period_of(definition, key):
+    try:
+        return periods.parse(definition.period_type, key, definition.cutoff_day)
+    except (ValueError, KeyError):
+        raise InvalidInput(
+            {
+                "period": [
+                    _("“%(key)s” is not a period of this report (e.g. %(example)s).")
+                    % {
+                        "key": key,
+                        "example": periods.latest_closed(
+                            definition.period_type, timezone.localdate(), definition.cutoff_day
+                        ).key,
+                    }
+                ]
+            }
+        ) from None
+
+
+def request_run(user, definition, period_key, today=None, system=False):
+    """The run of ``definition`` for the period (created and queued if new; queued again if it
+    failed). Refused for a period whose data cut-off has not passed."""
+    from reports.tasks import compute_run
+
+    if not system and not is_report_official(user):
+        raise PermissionDenied()
+    today = today or timezone.localdate()
+    per = period_of(definition, period_key)
+    if not per.closed(today):
+        raise InvalidInput(
+            {
+                "period": [
+                    _("The period is not closed yet: its data cut-off is %(date)s.")
+                    % {"date": per.cutoff.strftime("%d/%m/%Y")}
+                ]
+            }
+        )
+    with transaction.atomic():
+        run, created = ReportRun.objects.get_or_create(
+            definition=definition,
+            period_key=per.key,
+            defaults={
+                "period_label": per.label,
+                "period_start": per.start,
+                "cutoff": per.cutoff,
+                "deadline": per.cutoff + timedelta(days=definition.deadline_days),
+                "requested_by": user if user and user.is_authenticated else None,
+            },
+        )
+        run = ReportRun.objects.select_for_update().get(pk=run.pk)
+        queue = created
+        if run.status == ReportRun.Status.FAILED:
+            run.status, run.error, run.progress = ReportRun.Status.QUEUED, "", 0
+            run.save(update_fields=["status", "error", "progress", "updated_at"])
+            queue = True
+        if queue:
+            transaction.on_commit(lambda: compute_run.delay(run.pk))
+    return run
+
+
+def _value(indicator, per, by):
+    value = indicator.value(as_of=per.cutoff, start=per.start, by=by or None)
+    if by:
+        return [
+            {"key": str(r["key"]), "label": str(r.get("label") or r["key"]), "value": r["value"]}
+            for r in value
+        ]
+    return value
+
+
+def _number(value):
+    if value is None:
+        return None
+    return float(value) if not isinstance(value, int) else value
+
+
+def compute_snapshot(definition, per, progress=None):
+    """The report's values for the period: per section, per indicator, the value on the cut-off,
+    the previous period's and the same period last year's (each computed as of its own cut-off),
+    and the breakdown rows when the section asks for one."""
+    cutoff_day = definition.cutoff_day
+    previous = per.shifted(-1, cutoff_day)
+    last_year = per.last_year(cutoff_day)
+    steps = sum(len(s["indicators"]) for s in definition.sections) or 1
+    done = 0
+    sections = []
+    for section in definition.sections:
+        by = section.get("by") or ""
+        rows = []
+        for key in section["indicators"]:
+            indicator = indicators.get(key)
+            try:
+                current = _number(_value(indicator, per, ""))
+                before = _number(_value(indicator, previous, ""))
+                year_ago = _number(_value(indicator, last_year, ""))
+                breakdown = _value(indicator, per, by) if by else []
+            except Exception as exc:
+                raise IndicatorFailed(key, exc) from exc
+            rows.append(
+                {
+                    "key": key,
+                    "label": str(indicator.label),
+                    "unit": indicator.unit,
+                    "unit_label": str(indicator.unit_label),
+                    "value": current,
+                    "previous": before,
+                    "last_year": year_ago,
+                    "breakdown": [{**r, "value": _number(r["value"])} for r in breakdown],
+                }
+            )
+            done += 1
+            if progress:
+                progress(int(90 * done / steps))
+        sections.append({"title": section["title"], "by": by, "rows": rows})
+    return {
+        "report": definition.name,
+        "heading": definition.heading,
+        "intro": definition.intro,
+        "recipient": str(definition.recipient),
+        "period": per.label,
+        "period_key": per.key,
+        "start": per.start.isoformat(),
+        "cutoff": per.cutoff.isoformat(),
+        "previous": previous.label,
+        "last_year": last_year.label,
+        "computed_at": timezone.now().isoformat(),
+        "sections": sections,
+    }
+
+
+class IndicatorFailed(Exception):
+    def __init__(self, key, exc):
+        self.key = key
+        super().__init__(
+            _("The indicator “%(key)s” failed: %(error)s") % {"key": key, "error": exc}
+        )
+
+
+def compute(run_id, today=None):
+    """Compute a queued (or crashed) run to its end: snapshot, XLSX and PDF written together, or
+    the run fails with the reason and nothing else is written. A finished run is left as it is."""
+    from reports import documents
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        run = (
+            ReportRun.objects.select_for_update()
+            .select_related("definition__recipient")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None or run.status not in (ReportRun.Status.QUEUED, ReportRun.Status.RUNNING):
+            return run
+        run.status = ReportRun.Status.RUNNING
+        run.attempts += 1
+        run.started_at = timezone.now()
+        run.progress = 0
+        run.save(update_fields=["status", "attempts", "started_at", "progress", "updated_at"])
+
+    def progress(percent):
+        ReportRun.objects.filter(pk=run_id).update(progress=percent)
+
+    definition = run.definition
+    try:
+        per = periods.parse(definition.period_type, run.period_key, definition.cutoff_day)
+        if not per.closed(today):
+            raise ValueError(
+                _("The period is not closed yet: its data cut-off is %(date)s.")
+                % {"date": per.cutoff.strftime("%d/%m/%Y")}
+            )
+        snapshot = compute_snapshot(definition, per, progress)
+        xlsx = documents.xlsx(snapshot)
+        pdf = documents.pdf(snapshot)
+    except Exception as exc:  # any failure ends the run cleanly with its reason
+        log.warning("report run %s failed: %s", run_id, exc)
+        ReportRun.objects.filter(pk=run_id).update(
+            status=ReportRun.Status.FAILED,
+            error=str(exc)[:2000],
+            progress=0,
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+        return run
+    with transaction.atomic():
+        run = ReportRun.objects.select_for_update().get(pk=run_id)
+        name = f"{definition.code}-{run.period_key}"
+        run.snapshot = snapshot
+        run.xlsx.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
+        run.pdf.save(f"{name}.pdf", ContentFile(pdf), save=False)
+        run.status = ReportRun.Status.READY
+        run.progress = 100
+        run.error = ""
+        run.finished_at = timezone.now()
+        run.save()
+    if run.requested_by_id:
+        notify(
+            [run.requested_by],
+            _("The report “%(report)s” for %(period)s is ready for review")
+            % {"report": definition.name, "period": run.period_label},
+            url=f"/reports/runs/{run.public_id}/",
+        )
+    return run
+
+
+@transaction.atomic
+def approve(user, run):
+    if not is_report_official(user):
+        raise PermissionDenied()
+    run = ReportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != ReportRun.Status.READY:
+        raise InvalidTransition(_("Only a report ready for review can be approved."))
+    with acting_as(user, action="reports.approve"):
+        run.status = ReportRun.Status.APPROVED
+        run.approved_by = user
+        run.approved_at = timezone.now()
+        run.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+    return run
+
+
+@transaction.atomic
+def submit(user, run):
+    """Deliver an approved run to the recipient agency: its staff are told, its API client can
+    download it."""
+    if not is_report_official(user):
+        raise PermissionDenied()
+    run = (
+        ReportRun.objects.select_for_update().select_related("definition__recipient").get(pk=run.pk)
+    )
+    if run.status != ReportRun.Status.APPROVED:
+        raise InvalidTransition(_("Only an approved report can be submitted."))
+    with acting_as(user, action="reports.submit"):
+        run.status = ReportRun.Status.SUBMITTED
+        run.submitted_at = timezone.now()
+        run.save(update_fields=["status", "submitted_at", "updated_at"])
+    notify(
+        staff_of(run.definition.recipient),
+        _("Report received: “%(report)s”, %(period)s")
+        % {"report": run.definition.name, "period": run.period_label},
+        url=f"/reports/runs/{run.public_id}/",
+    )
+    return run
+
+
+@transaction.atomic
+def recompute(user, run):
+    """Compute a ready (not yet approved) or failed run again."""
+    from reports.tasks import compute_run
+
+    if not is_report_official(user):
+        raise PermissionDenied()
+    run = ReportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status not in (ReportRun.Status.READY, ReportRun.Status.FAILED):
+        raise InvalidTransition(_("An approved or submitted report is not computed again."))
+    run.status, run.progress, run.error = ReportRun.Status.QUEUED, 0, ""
+    run.save(update_fields=["status", "progress", "error", "updated_at"])
+    transaction.on_commit(lambda: compute_run.delay(run.pk))
+    return run
+
+
+def queue_due_runs(today=None):
+    """Celery beat, daily: each active definition's latest closed period gets its run."""
+    today = today or timezone.localdate()
+    queued = []
+    for definition in ReportDefinition.objects.filter(active=True).select_related("recipient"):
+        per = periods.latest_closed(definition.period_type, today, definition.cutoff_day)
+        if not ReportRun.objects.filter(definition=definition, period_key=per.key).exists():
+            queued.append(request_run(None, definition, per.key, today=today, system=True))
+    return queued
