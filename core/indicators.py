@@ -4,6 +4,8 @@ Each domain app declares its measures in its own ``indicators.py`` with ``@indic
 imports every app's module at start-up (CoreConfig.ready), so agreements and reports find them here
 by key without importing the domain apps (see ../shared/ARCHITECTURE.md).
 
+Overdue counts are measures of the day: their ``as_of`` is today whatever is asked.
+
 A measure is one function computed in the database (an SQL aggregation, never a Python loop over
 rows). It takes a ``Window``: ``as_of`` (the cut-off date, inclusive) and ``start`` (the first day of
 the period, for flows such as "applications received"; None means since the beginning), and an
@@ -42,6 +44,8 @@ class Indicator:
     compute: object = field(repr=False)
     dimensions: tuple = ()
     app: str = ""
+    tags: tuple = ()
+    link: str = ""
 
     def value(self, as_of=None, start=None, by=None):
         """The measure on ``as_of`` (today by default) over the period from ``start``."""
@@ -61,8 +65,11 @@ class Indicator:
 REGISTRY: dict[str, Indicator] = {}
 
 
-def indicator(key, label, unit, description="", dimensions=()):
-    """Register the decorated function ``compute(window[, by])`` as the indicator ``key``."""
+def indicator(key, label, unit, description="", dimensions=(), tags=(), link=""):
+    """Register the decorated function ``compute(window[, by])`` as the indicator ``key``.
+
+    ``tags``: "overdue" marks a count of late items the dashboard lists across apps, with ``link``
+    (a page listing them); "headline" puts it among the dashboard's headline figures."""
     if unit not in UNITS:
         raise ValueError(f"unknown unit {unit}")
 
@@ -77,6 +84,8 @@ def indicator(key, label, unit, description="", dimensions=()):
             compute=compute,
             dimensions=tuple(dimensions),
             app=compute.__module__.split(".")[0],
+            tags=tuple(tags),
+            link=link,
         )
         return compute
 
@@ -94,6 +103,10 @@ def exists(key):
 
 def all_indicators():
     return sorted(REGISTRY.values(), key=lambda i: (i.app, i.key))
+
+
+def tagged(tag):
+    return [i for i in all_indicators() if tag in i.tags]
 
 
 def choices():

@@ -47,3 +47,26 @@ def shared_site_pct(window, by=None):
         )
         sites, shared = cursor.fetchone()
     return percent(shared, sites)
+
+
+@indicator(
+    "sharing.requests_overdue",
+    _("Sharing requests past their response deadline"),
+    "count",
+    _("Requests still awaiting the owner's answer after the deadline (today)."),
+    dimensions=("operator",),
+    tags=("overdue",),
+    link="/sharing/requests/?overdue=true",
+)
+def requests_overdue(window, by=None):
+    where = "WHERE r.overdue AND r.status IN ('submitted', 'countered')"
+    with connection.cursor() as cursor:
+        if by == "operator":
+            cursor.execute(
+                f"""SELECT o.code, o.short_name, count(*) FROM sharing_sharingrequest r
+                    JOIN core_organization o ON o.id = r.owner_id {where}
+                    GROUP BY o.code, o.short_name ORDER BY o.code"""
+            )
+            return [{"key": c, "label": n or c, "value": v} for c, n, v in cursor.fetchall()]
+        cursor.execute(f"SELECT count(*) FROM sharing_sharingrequest r {where}")
+        return cursor.fetchone()[0]

@@ -67,3 +67,25 @@ def reports_received(window, by=None):
     if column:
         return [{"key": k, "label": k, "value": int(v)} for k, v in rows]
     return int(rows[0][0])
+
+
+@indicator(
+    "spam_reports.assignments_overdue",
+    _("Spam assignments past their deadline"),
+    "count",
+    _("Cases assigned to operators and not answered by the deadline (now)."),
+    dimensions=("operator",),
+    tags=("overdue",),
+    link="/spam/assignments/?state=overdue",
+)
+def assignments_overdue(window, by=None):
+    where = "WHERE a.outcome = '' AND a.deadline < now()"
+    if by == "operator":
+        rows = _rows(
+            f"""SELECT o.code, o.short_name, count(*) FROM spam_reports_operatoraction a
+                JOIN core_organization o ON o.id = a.operator_id {where}
+                GROUP BY o.code, o.short_name ORDER BY o.code""",
+            {},
+        )
+        return [{"key": c, "label": n or c, "value": v} for c, n, v in rows]
+    return _rows(f"SELECT count(*) FROM spam_reports_operatoraction a {where}", {})[0][0]

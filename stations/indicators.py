@@ -71,3 +71,25 @@ def permits_on_time_pct(window, by=None):
         ]
     total, ok = _rows(sql.format(key="", join="", group=""), params)[0]
     return percent(ok, total)
+
+
+@indicator(
+    "stations.permits_overdue",
+    _("Permit applications past their deadline"),
+    "count",
+    _("Applications under examination whose decision deadline has passed (today)."),
+    dimensions=("operator",),
+    tags=("overdue",),
+    link="/stations/applications/?overdue=true",
+)
+def permits_overdue(window, by=None):
+    where = "WHERE a.overdue AND a.status IN ('submitted', 'resubmitted', 'under_review')"
+    if by == "operator":
+        rows = _rows(
+            f"""SELECT o.code, o.short_name, count(*) FROM stations_permitapplication a
+                JOIN core_organization o ON o.id = a.applicant_id {where}
+                GROUP BY o.code, o.short_name ORDER BY o.code""",
+            {},
+        )
+        return [{"key": c, "label": n or c, "value": v} for c, n, v in rows]
+    return _rows(f"SELECT count(*) FROM stations_permitapplication a {where}", {})[0][0]
