@@ -26,6 +26,28 @@ class FoldedSearchFilter(django_filters.CharFilter):
         return qs
 
 
+class DayFilter(django_filters.DateFilter):
+    """A date bound on a date-time field, as a range on the field itself (Hanoi days), so the
+    field's index serves it: ``after=True`` keeps times from the start of the day, otherwise times
+    before the end of the day."""
+
+    def __init__(self, *args, after=True, **kwargs):
+        self.after = after
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        from datetime import datetime, time, timedelta
+
+        from django.utils import timezone
+
+        day = value if self.after else value + timedelta(days=1)
+        moment = timezone.make_aware(datetime.combine(day, time.min))
+        lookup = "gte" if self.after else "lt"
+        return qs.filter(**{f"{self.field_name}__{lookup}": moment})
+
+
 class AdministrativeUnitFilter(django_filters.FilterSet):
     q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
     name = django_filters.CharFilter(method="filter_name", label=_("Name"))

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import DayFilter
 from core.models import Organization
 from spam_reports import rules
 from spam_reports.models import (
@@ -54,12 +55,8 @@ class CaseFilter(django_filters.FilterSet):
     min_reports = django_filters.NumberFilter(
         field_name="report_count", lookup_expr="gte", label=_("At least this many reports")
     )
-    seen_after = django_filters.DateFilter(
-        field_name="last_seen_at", lookup_expr="date__gte", label=_("Last seen from")
-    )
-    seen_before = django_filters.DateFilter(
-        field_name="last_seen_at", lookup_expr="date__lte", label=_("Last seen until")
-    )
+    seen_after = DayFilter(field_name="last_seen_at", after=True, label=_("Last seen from"))
+    seen_before = DayFilter(field_name="last_seen_at", after=False, label=_("Last seen until"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("last_seen_at", "last_seen_at"),
@@ -101,12 +98,8 @@ class ReportFilter(django_filters.FilterSet):
     recipient_operator = django_filters.ModelChoiceFilter(
         queryset=operators(), to_field_name="code", label=_("Recipient's operator")
     )
-    received_after = django_filters.DateFilter(
-        field_name="received_at", lookup_expr="date__gte", label=_("Received from")
-    )
-    received_before = django_filters.DateFilter(
-        field_name="received_at", lookup_expr="date__lte", label=_("Received until")
-    )
+    received_after = DayFilter(field_name="received_at", after=True, label=_("Received from"))
+    received_before = DayFilter(field_name="received_at", after=False, label=_("Received until"))
 
     class Meta:
         model = SpamReport
@@ -137,12 +130,8 @@ class ActionFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(
         choices=OperatorAction.Outcome.choices, label=_("Outcome")
     )
-    assigned_after = django_filters.DateFilter(
-        field_name="assigned_at", lookup_expr="date__gte", label=_("Assigned from")
-    )
-    assigned_before = django_filters.DateFilter(
-        field_name="assigned_at", lookup_expr="date__lte", label=_("Assigned until")
-    )
+    assigned_after = DayFilter(field_name="assigned_at", after=True, label=_("Assigned from"))
+    assigned_before = DayFilter(field_name="assigned_at", after=False, label=_("Assigned until"))
 
     class Meta:
         model = OperatorAction
