@@ -35,3 +35,37 @@ def acting_as(user=None, **context):
 def events_for(obj):
     """The recorded events of one object, oldest first: label, data, diff and context (user, url)."""
     return pghistory.models.Events.objects.tracks(obj).order_by("pgh_created_at", "pgh_id")
+
+
+def state_as_of(model, alias="s"):
+    """SQL (a sub-select usable as ``FROM (…) alias``) of ``model``'s rows as they stood at the
+    moment ``%(moment)s``, read from the change history, not from today's table: the last recorded
+    state of each row at or before the moment, rows deleted by then left out. Rows that have no
+    recorded event (loaded with triggers off) are taken from the table if created by then.
+
+    The sub-select has the model's columns (as in the table) and is parametrised by ``moment``.
+    """
+    event = _event_model(model)
+    table = model._meta.db_table
+    columns = [f.column for f in model._meta.concrete_fields]
+    cols = ", ".join(f'"{c}"' for c in columns)
+    obj_cols = ", ".join(f'e."{c}"' for c in columns)
+    return f"""(
+        SELECT {cols} FROM (
+            SELECT DISTINCT ON (e.pgh_obj_id) e.pgh_label AS pgh_label, {obj_cols}
+            FROM {event._meta.db_table} e
+            WHERE e.pgh_created_at <= %(moment)s
+            ORDER BY e.pgh_obj_id, e.pgh_created_at DESC, e.pgh_id DESC
+        ) last WHERE last.pgh_label <> 'delete'
+        UNION ALL
+        SELECT {cols} FROM {table} t
+        WHERE t.created_at <= %(moment)s
+          AND NOT EXISTS (SELECT 1 FROM {event._meta.db_table} x WHERE x.pgh_obj_id = t.id)
+    ) {alias}"""
+
+
+def _event_model(model):
+    """The event model pghistory made for ``model`` (``<Model>Event`` in the same app)."""
+    from django.apps import apps
+
+    return apps.get_model(model._meta.app_label, f"{model.__name__}Event")

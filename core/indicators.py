@@ -14,9 +14,10 @@ returns rows ``{"key": …, "label": …, "value": …}``.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,19 @@ UNITS = {
 class Window:
     as_of: date
     start: date | None = None
+
+    @property
+    def end_at(self):
+        """The last moment of the cut-off day (Hanoi time)."""
+        following = datetime.combine(self.as_of + timedelta(days=1), time.min)
+        return timezone.make_aware(following) - timedelta(microseconds=1)
+
+    @property
+    def start_at(self):
+        """The first moment of the period (None: since the beginning)."""
+        if self.start is None:
+            return None
+        return timezone.make_aware(datetime.combine(self.start, time.min))
 
 
 @dataclass(frozen=True)
@@ -118,3 +132,37 @@ def percent(part, whole):
     if not whole:
         return None
     return round(100.0 * float(part) / float(whole), 1)
+
+
+def share_sql(condition):
+    """SQL of the percentage of the grouped rows meeting ``condition`` (NULL when there are none)."""
+    return f"round(100.0 * count(*) FILTER (WHERE {condition}) / NULLIF(count(*), 0), 1)::float8"
+
+
+def rows(sql, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()
+
+
+def grouped(sql_from, where, params, by, dimensions, value="count(*)"):
+    """One number ``value`` over ``FROM sql_from WHERE …``; or, with ``by`` (a dimension, or
+    "a,b" for a cross-tab), rows {key, label, value}. ``dimensions`` maps a dimension to
+    (key SQL, label SQL, JOIN clause)."""
+    if not by:
+        return rows(f"SELECT {value} FROM {sql_from} {where}", params)[0][0]
+    keys, labels, joins = [], [], []
+    for part in by.split(","):
+        key, label, join = dimensions[part]
+        keys.append(key)
+        labels.append(label)
+        if join not in joins:
+            joins.append(join)
+    key_sql = " || ' / ' || ".join(f"coalesce({k}::text, '')" for k in keys)
+    label_sql = " || ' / ' || ".join(f"coalesce({k}::text, '')" for k in labels)
+    found = rows(
+        f"""SELECT {key_sql}, {label_sql}, {value} FROM {sql_from} {" ".join(joins)} {where}
+            GROUP BY 1, 2 ORDER BY 1""",
+        params,
+    )
+    return [{"key": k, "label": label or k, "value": v} for k, label, v in found]

@@ -1,15 +1,111 @@
-"""Measures of the spam_reports app, registered in core's indicator registry."""
+"""Measures of the spam_reports app, registered in core's indicator registry.
 
-from django.db import connection
+Report counts read the reports received in the period AND stored by the cut-off (a report imported
+later for an earlier day does not change a past period); verification counts those verified by the
+cut-off. Cases confirmed, numbers blocked and handling times are read from their dated fields.
+"""
+
 from django.utils.translation import gettext_lazy as _
 
-from core.indicators import indicator, percent
+from core.indicators import grouped, indicator, share_sql
+
+_REPORTS = "spam_reports_spamreport r"
+_IN_WINDOW = """
+    WHERE r.received_at <= %(end)s AND r.created_at <= %(end)s
+      AND (%(start)s::timestamptz IS NULL OR r.received_at >= %(start)s)
+"""
+REPORT_DIMENSIONS = {
+    "operator": (
+        "o.code",
+        "o.short_name",
+        "LEFT JOIN core_organization o ON o.id = r.sender_operator_id",
+    ),
+    "channel": ("r.channel", "r.channel", ""),
+}
+ACTION_DIMENSIONS = {
+    "operator": ("o.code", "o.short_name", "JOIN core_organization o ON o.id = a.operator_id"),
+}
 
 
-def _rows(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _params(window):
+    return {"end": window.end_at, "start": window.start_at}
+
+
+@indicator(
+    "spam_reports.reports_received",
+    _("Spam reports received"),
+    "count",
+    _("Complaints received in the period, by the sender's operator or channel."),
+    dimensions=("operator", "channel"),
+    tags=("headline",),
+)
+def reports_received(window, by=None):
+    return grouped(_REPORTS, _IN_WINDOW, _params(window), by, REPORT_DIMENSIONS)
+
+
+@indicator(
+    "spam_reports.reports_verified",
+    _("Spam reports verified"),
+    "count",
+    _("Of the complaints received in the period, those verified by the cut-off."),
+    dimensions=("operator", "channel"),
+)
+def reports_verified(window, by=None):
+    return grouped(
+        _REPORTS,
+        _IN_WINDOW + " AND r.status = 'verified' AND r.status_changed_at <= %(end)s",
+        _params(window),
+        by,
+        REPORT_DIMENSIONS,
+    )
+
+
+@indicator(
+    "spam_reports.cases_confirmed",
+    _("Spam cases confirmed"),
+    "count",
+    _("Cases (offending senders) confirmed as spam in the period."),
+    dimensions=("operator", "channel"),
+)
+def cases_confirmed(window, by=None):
+    return grouped(
+        "spam_reports_spamcase r",
+        "WHERE r.confirmed_at <= %(end)s"
+        " AND (%(start)s::timestamptz IS NULL OR r.confirmed_at >= %(start)s)",
+        _params(window),
+        by,
+        {
+            "operator": (
+                "o.code",
+                "o.short_name",
+                "LEFT JOIN core_organization o ON o.id = r.operator_id",
+            ),
+            "channel": ("r.channel", "r.channel", ""),
+        },
+    )
+
+
+_ANSWERED = """
+    WHERE a.outcome <> '' AND a.responded_at <= %(end)s
+      AND (%(start)s::timestamptz IS NULL OR a.responded_at >= %(start)s)
+"""
+
+
+@indicator(
+    "spam_reports.numbers_blocked",
+    _("Numbers blocked and brandnames suspended"),
+    "count",
+    _("Operators' answers in the period that blocked the number or suspended the brandname."),
+    dimensions=("operator",),
+)
+def numbers_blocked(window, by=None):
+    return grouped(
+        "spam_reports_operatoraction a",
+        _ANSWERED + " AND a.outcome IN ('blocked_number', 'suspended_brandname')",
+        _params(window),
+        by,
+        ACTION_DIMENSIONS,
+    )
 
 
 @indicator(
@@ -17,56 +113,20 @@ def _rows(sql, params):
     _("Spam cases handled within the deadline"),
     "percent",
     _(
-        "Of the assignments to operators answered in the period, the share answered by their "
-        "deadline."
+        "Of the assignments to operators answered in the period, the share answered by their deadline."
     ),
     dimensions=("operator",),
+    tags=("headline",),
 )
 def handled_within_sla_pct(window, by=None):
-    sql = """
-        SELECT {key} count(*), count(*) FILTER (WHERE a.responded_at <= a.deadline)
-        FROM spam_reports_operatoraction a {join}
-        WHERE a.outcome <> ''
-          AND (a.responded_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= %(day)s
-          AND (%(start)s::date IS NULL OR (a.responded_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= %(start)s)
-        {group}
-    """
-    params = {"day": window.as_of, "start": window.start}
-    if by == "operator":
-        rows = _rows(
-            sql.format(
-                key="o.code, o.short_name,",
-                join="JOIN core_organization o ON o.id = a.operator_id",
-                group="GROUP BY o.code, o.short_name ORDER BY o.code",
-            ),
-            params,
-        )
-        return [
-            {"key": c, "label": n or c, "value": percent(ok, total)} for c, n, total, ok in rows
-        ]
-    total, ok = _rows(sql.format(key="", join="", group=""), params)[0]
-    return percent(ok, total)
-
-
-@indicator(
-    "spam_reports.reports_received",
-    _("Spam reports received"),
-    "count",
-    _("Complaints received in the period (by the day the message or call was received)."),
-    dimensions=("operator", "channel"),
-)
-def reports_received(window, by=None):
-    column = {"operator": "coalesce(o.code, '')", "channel": "s.channel"}.get(by)
-    sql = f"""
-        SELECT {column + "," if column else ""} coalesce(sum(s.received), 0)
-        FROM spam_reports_dailystat s LEFT JOIN core_organization o ON o.id = s.operator_id
-        WHERE s.day <= %(day)s AND (%(start)s::date IS NULL OR s.day >= %(start)s)
-        {"GROUP BY 1 HAVING sum(s.received) <> 0 ORDER BY 1" if column else ""}
-    """
-    rows = _rows(sql, {"day": window.as_of, "start": window.start})
-    if column:
-        return [{"key": k, "label": k, "value": int(v)} for k, v in rows]
-    return int(rows[0][0])
+    return grouped(
+        "spam_reports_operatoraction a",
+        _ANSWERED,
+        _params(window),
+        by,
+        ACTION_DIMENSIONS,
+        value=share_sql("a.responded_at <= a.deadline"),
+    )
 
 
 @indicator(
@@ -79,13 +139,10 @@ def reports_received(window, by=None):
     link="/spam/assignments/?state=overdue",
 )
 def assignments_overdue(window, by=None):
-    where = "WHERE a.outcome = '' AND a.deadline < now()"
-    if by == "operator":
-        rows = _rows(
-            f"""SELECT o.code, o.short_name, count(*) FROM spam_reports_operatoraction a
-                JOIN core_organization o ON o.id = a.operator_id {where}
-                GROUP BY o.code, o.short_name ORDER BY o.code""",
-            {},
-        )
-        return [{"key": c, "label": n or c, "value": v} for c, n, v in rows]
-    return _rows(f"SELECT count(*) FROM spam_reports_operatoraction a {where}", {})[0][0]
+    return grouped(
+        "spam_reports_operatoraction a",
+        "WHERE a.outcome = '' AND a.deadline < now()",
+        {},
+        by,
+        ACTION_DIMENSIONS,
+    )

@@ -193,6 +193,9 @@ class SpamReport(PublicIdModel, SourceRecordModel):
         _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED
     )
     invalid_reason = models.CharField(_("why invalid"), max_length=255, blank=True)
+    status_changed_at = models.DateTimeField(
+        _("verified or invalidated at"), null=True, blank=True, editable=False
+    )
     fingerprint = models.UUIDField(_("fingerprint"), unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

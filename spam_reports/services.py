@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -193,6 +195,12 @@ def read_report(channel, sender, recipient="", content="", received_at=None, now
 _OPERATOR_IDS = {}
 
 
+@receiver([post_save, post_delete], sender=Organization)
+def _forget_operator_ids(**kwargs):
+    """Organisations reloaded (a test database re-filled after a flush) get new ids."""
+    _OPERATOR_IDS.clear()
+
+
 def operator_for_number(number):
     """The operator (id) the number's range belongs to, or None."""
     code = senders.operator_code(number)
@@ -311,6 +319,31 @@ def attach_evidence(user, report, uploaded, content_type=None):
     return item
 
 
+def can_add_evidence(user, report):
+    """Officials, and whoever filed the report (its organisation's staff or systems)."""
+    return is_spam_official(user) or bool(
+        user
+        and user.is_authenticated
+        and (report.reported_by_id == user.pk or acts_for(user, report.reporting_organization_id))
+    )
+
+
+@transaction.atomic
+def add_evidence(user, report, files):
+    """Attach evidence files to a report already filed; every file is checked before any is kept."""
+    if not can_add_evidence(user, report):
+        raise PermissionDenied()
+    files = list(files)
+    if not files:
+        raise InvalidInput({"evidence": [_("Choose a file.")]})
+    types = [check_upload(f, EVIDENCE_TYPES, field="evidence") for f in files]
+    with acting_as(user, action="spam_reports.evidence"):
+        return [
+            attach_evidence(user, report, f, content_type=t)
+            for f, t in zip(files, types, strict=True)
+        ]
+
+
 def submit_5656(user, *, reporter, message, received_at, origin=Origin.EXPORT_5656, **extra):
     """A short message sent to 5656 ("S <sender> <content>" or "V <sender> <content>") as a report
     from the subscriber ``reporter``."""
@@ -370,11 +403,11 @@ def _move(user, case, status, note=""):
         case.save()
         if status in (SpamCase.Status.CONFIRMED, SpamCase.Status.BLOCKED):
             case.reports.filter(status=SpamReport.Status.RECEIVED).update(
-                status=SpamReport.Status.VERIFIED
+                status=SpamReport.Status.VERIFIED, status_changed_at=now
             )
         elif status == SpamCase.Status.NOT_SPAM:
             case.reports.exclude(status=SpamReport.Status.INVALID).update(
-                status=SpamReport.Status.INVALID, invalid_reason=note[:255]
+                status=SpamReport.Status.INVALID, invalid_reason=note[:255], status_changed_at=now
             )
             case.actions.filter(outcome="").delete()
             rules.refresh_cases([case.pk])
@@ -420,7 +453,8 @@ def mark_report(user, report, valid, reason=""):
     with acting_as(user, action="spam_reports.report.mark"):
         report.status = SpamReport.Status.VERIFIED if valid else SpamReport.Status.INVALID
         report.invalid_reason = "" if valid else reason.strip()[:255]
-        report.save(update_fields=["status", "invalid_reason", "updated_at"])
+        report.status_changed_at = timezone.now()
+        report.save(update_fields=["status", "invalid_reason", "status_changed_at", "updated_at"])
     rules.refresh_cases([report.case_id])
     return report
 
@@ -539,7 +573,7 @@ def flag_overdue(now=None):
     run = OverdueRun()
     with transaction.atomic():
         due = list(
-            OperatorAction.objects.select_for_update(skip_locked=True)
+            OperatorAction.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(outcome="", overdue_at__isnull=True, deadline__lt=now)
             .select_related("case", "operator", "assigned_by")
         )
@@ -559,7 +593,7 @@ def flag_overdue(now=None):
     today = timezone.localdate(now)
     with transaction.atomic():
         late = list(
-            SubscriberInspection.objects.select_for_update(skip_locked=True)
+            SubscriberInspection.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status="open", deadline__lt=today, overdue_notified_on__isnull=True)
             .select_related("operator")
         )
