@@ -10,6 +10,13 @@ urlpatterns = [
     path("units/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path("organizations/", views.OrganizationListView.as_view(), name="organization-list"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
+    path("imports/<uuid:public_id>/", views.import_job, name="import-job"),
+    path(
+        "imports/<uuid:public_id>/progress/",
+        views.import_job_progress,
+        name="import-job-progress",
+    ),
+    path("imports/<uuid:public_id>/errors.csv", views.import_job_errors, name="import-job-errors"),
     path(
         "notifications/read/",
         views.notifications_mark_all_read,

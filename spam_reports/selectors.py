@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection
 from django.utils import timezone
 
+from core.permissions import acts_for
 from core.scoping import scope_queryset, sees_everything
 from spam_reports.models import (
     OperatorAction,
@@ -123,7 +124,9 @@ def _operator_scope(user, operator_id=None):
     their own whatever they chose. None means all operators."""
     if sees_everything(user):
         return operator_id
-    return user.organization_id or -1
+    if user and user.is_authenticated and acts_for(user, user.organization_id):
+        return user.organization_id
+    return -1
 
 
 def report_counts(user, per, operator_id=None, channel=None):
