@@ -8,6 +8,7 @@ Who may do what (one place):
   their own tasks' status; other organisations (operators included) see nothing unless a party.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -220,7 +221,7 @@ def renew(user, agreement, *, code, title, period_start, period_end):
                 title=task.title,
                 description=task.description,
                 responsible=responsible,
-                due_date=None,
+                due_date=_first_occurrence(task, successor),
                 recurrence=task.recurrence,
                 status=Task.Status.NOT_STARTED,
                 percent=task.percent if not task.indicator else 0,
@@ -234,6 +235,17 @@ def renew(user, agreement, *, code, title, period_start, period_end):
                 [o for o in map(_current, task.supporting.all()) if o.pk in party_map]
             )
     return successor
+
+
+def _first_occurrence(task, agreement):
+    """A carried recurring task's first occurrence in the new period (None for one-off tasks, whose
+    dates the parties set again)."""
+    if not task.recurrence or not task.due_date:
+        return None
+    day = task.due_date
+    while day < agreement.period_start:
+        day = next_occurrence(day, task.recurrence)
+    return day if day <= agreement.period_end else None
 
 
 def _current(organization):
@@ -362,16 +374,16 @@ ADVANCE = {
 
 
 def next_occurrence(day, recurrence):
+    """The same day ``recurrence`` later. A month's last day stays the last day (31/03 → 30/06 →
+    30/09 → 31/12, not 30/12), and a day the month lacks becomes its last day (31/01 → 28/02)."""
     months = ADVANCE[recurrence]
     month = day.month - 1 + months
     year = day.year + month // 12
     month = month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError(day)
+    last = calendar.monthrange(year, month)[1]
+    if day.day == calendar.monthrange(day.year, day.month)[1]:
+        return date(year, month, last)
+    return date(year, month, min(day.day, last))
 
 
 @transaction.atomic
@@ -427,7 +439,7 @@ def post_update(
     agreement = task.area.agreement
     parties = party_ids(agreement)
     if organization is None:
-        organization = user.organization
+        organization = _party_of(user, agreement)
     errors = {}
     if organization is None or organization.pk not in parties:
         errors["organization"] = [_("Only a party to the agreement can post an update.")]
@@ -478,6 +490,21 @@ def post_update(
     return update
 
 
+def _party_of(user, agreement):
+    """The party ``user`` acts for: their organisation, or the party it carries on (a Sở KH&CN
+    official on a programme the Sở TT&TT signed)."""
+    if not user.organization_id:
+        return None
+    parties = list(agreement.parties.select_related("organization__successor"))
+    for party in parties:
+        if party.organization_id == user.organization_id:
+            return party.organization
+    for party in parties:
+        if _current(party.organization).pk == user.organization_id:
+            return party.organization
+    return user.organization
+
+
 def _refresh_percent(task):
     """The task's percent is that of its latest update in force (not corrected) that gives one."""
     latest = (
@@ -526,6 +553,11 @@ def record_meeting(user, agreement, *, held_on, title, present, minutes="", deci
             task, created = item.get("task"), False
             if item.get("new_task"):
                 fields = dict(item["new_task"])
+                area = fields.get("area")
+                if area is not None and area.agreement_id != agreement.pk:
+                    raise InvalidInput(
+                        {f"decisions.{i}": [_("The task belongs to another agreement.")]}
+                    )
                 supporting = fields.pop("supporting", None)
                 task, created = save_task(user, supporting=supporting, **fields), True
             elif task is not None:
@@ -533,7 +565,7 @@ def record_meeting(user, agreement, *, held_on, title, present, minutes="", deci
                     raise InvalidInput(
                         {f"decisions.{i}": [_("The task belongs to another agreement.")]}
                     )
-                changes = item.get("changes") or {}
+                changes = dict(item.get("changes") or {})
                 status = changes.pop("status", None)
                 if changes:
                     save_task(user, task, **changes)
@@ -548,11 +580,12 @@ def record_meeting(user, agreement, *, held_on, title, present, minutes="", deci
 
 def task_progress(task, as_of=None, cache=None):
     """{"percent", "value", "target", "source"}: computed from the task's indicator (from baseline
-    to target) when it has one, else the latest update's percent. A failing indicator gives
-    percent None and its error, never an exception. ``cache`` ({indicator: value}) computes each
-    indicator once for a page of tasks."""
+    to target) when it has one, else the latest update's percent (100 once the task is done). A
+    failing indicator gives percent None and its error, never an exception. ``cache`` ({indicator:
+    value}) computes each indicator once for a page of tasks."""
     if not task.indicator:
-        return {"percent": task.percent, "value": None, "target": None, "source": "updates"}
+        percent = 100 if task.status == Task.Status.DONE else task.percent
+        return {"percent": percent, "value": None, "target": None, "source": "updates"}
     try:
         if cache is not None and task.indicator in cache:
             value = cache[task.indicator]
@@ -573,7 +606,10 @@ def task_progress(task, as_of=None, cache=None):
     base = float(task.baseline_value or 0)
     target = float(task.target_value)
     span = target - base
-    pct = 100.0 if span == 0 else (float(value) - base) / span * 100
+    if span == 0:  # nothing to gain: reached or not
+        pct = 100.0 if float(value) >= target else 0.0
+    else:
+        pct = (float(value) - base) / span * 100
     return {
         "percent": max(0, min(100, round(pct))),
         "value": value,
@@ -599,20 +635,23 @@ def send_reminders(today=None):
     their end. Idempotent (each reminder is sent once)."""
     today = today or timezone.localdate()
     run = ReminderRun()
+    # A draft binds no one yet: its tasks are neither reminded nor overdue.
+    binding = Task.objects.exclude(area__agreement__status=Agreement.Status.DRAFT)
     with transaction.atomic():
         soon = (
-            Task.objects.select_for_update(skip_locked=True)
+            binding.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 status__in=("not_started", "in_progress"),
                 due_date__gte=today,
                 due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
                 reminded_on__isnull=True,
             )
-            .select_related("responsible", "area__agreement")
+            .select_related("responsible__successor", "area__agreement")
         )
         for task in soon:
+            # The party as it signed may have been merged since: its successor's staff carry on.
             notify(
-                staff_of(task.responsible),
+                staff_of(_current(task.responsible)),
                 _("Task “%(task)s” is due on %(date)s")
                 % {"task": task.title[:80], "date": task.due_date.strftime("%d/%m/%Y")},
                 url=f"/agreements/tasks/{task.public_id}/",
@@ -621,16 +660,16 @@ def send_reminders(today=None):
             task.save(update_fields=["reminded_on", "updated_at"])
             run.reminded += 1
         late = (
-            Task.objects.select_for_update(skip_locked=True)
+            binding.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=("not_started", "in_progress"), due_date__lt=today)
-            .select_related("responsible")
+            .select_related("responsible__successor")
         )
         for task in late:
             with acting_as(None, action="agreements.overdue"):
                 task.status = Task.Status.OVERDUE
                 task.save(update_fields=["status", "updated_at"])
             notify(
-                list(staff_of(task.responsible)) + list(city_officials()),
+                list(staff_of(_current(task.responsible))) + list(city_officials()),
                 _("Task “%(task)s” is overdue") % {"task": task.title[:80]},
                 url=f"/agreements/tasks/{task.public_id}/",
             )
