@@ -1,13 +1,24 @@
+import csv
+import functools
+import io
+from importlib import import_module
+
+from django.apps import apps
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import module_has_submodule
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
 from core import health, notifications, selectors
+from core.exports import _text
 from core.filters import AdministrativeUnitFilter, OrganizationFilter
-from core.models import AdministrativeUnit, Notification
+from core.imports import MAX_ERRORS
+from core.models import AdministrativeUnit, ImportJob, Notification
+from core.scoping import scope_queryset
 from core.web import ListPage
 
 
@@ -26,10 +37,26 @@ def healthz(request):
 
 
 class HomeView(TemplateView):
+    """The home page: the dashboard panels the apps provide for the user (an app's
+    ``dashboard.panels(request)``, found the way ``indicators`` modules are: core names no app),
+    then the links every role has."""
+
     template_name = "core/home.html"
+
+    @staticmethod
+    @functools.cache
+    def panel_providers():
+        return [
+            import_module(f"{config.name}.dashboard").panels
+            for config in apps.get_app_configs()
+            if module_has_submodule(config.module, "dashboard")
+        ]
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        ctx["panels"] = [
+            panel for provider in self.panel_providers() for panel in provider(self.request)
+        ]
         ctx["unit_counts"] = selectors.unit_counts()
         ctx["units_with_boundary"] = AdministrativeUnit.objects.filter(
             boundary__isnull=False
@@ -109,3 +136,78 @@ class NotificationListView(ListView):
 def notifications_mark_all_read(request):
     notifications.mark_read(request.user)
     return redirect("core:notification-list")
+
+
+# --- Import jobs: the progress of a file a Celery worker imports ----------------------------------
+
+
+def import_jobs(user):
+    """The import jobs ``user`` may follow: their own, their organisation's (for its staff) and,
+    for officials, every job."""
+    jobs = ImportJob.objects.select_related("created_by", "organization")
+    if not user.is_authenticated:
+        return jobs.none()
+    return scope_queryset(jobs, user) | jobs.filter(created_by=user)
+
+
+def _job_or_404(user, public_id):
+    job = import_jobs(user).filter(public_id=public_id).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+def import_back_url(job):
+    """The import page of the app that registered the job's kind (by convention ``<app>:import``,
+    the kind being ``<app>.<what>``), or the home page."""
+    app = job.kind.split(".", 1)[0]
+    try:
+        return reverse(f"{app}:import")
+    except NoReverseMatch:
+        return reverse("home")
+
+
+def _job_context(job):
+    return {
+        "job": job,
+        "running": not job.finished,
+        "errors_shown": job.errors if job.finished else [],
+        "errors_capped": len(job.errors) >= MAX_ERRORS,
+        "back_url": import_back_url(job),
+    }
+
+
+@never_cache
+def import_job(request, public_id):
+    """The job's page: what was uploaded, by whom, and its progress (polled, see below)."""
+    job = _job_or_404(request.user, public_id)
+    return render(request, "core/import_job.html", _job_context(job))
+
+
+@never_cache
+def import_job_progress(request, public_id):
+    """htmx: the progress bar and counts; polls itself every second while the job is queued or
+    running, then shows the result and the row errors and stops."""
+    job = _job_or_404(request.user, public_id)
+    return render(request, "core/import_job_progress.html", _job_context(job))
+
+
+def import_job_errors(request, public_id):
+    """The job's row errors as CSV (UTF-8 with a BOM, for Excel)."""
+    job = _job_or_404(request.user, public_id)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "column", "message", "duplicate"])
+    for error in job.errors:
+        writer.writerow(
+            [
+                error.get("row", ""),
+                _text(error.get("column", "")),
+                _text(error.get("message", "")),
+                _text(bool(error.get("duplicate"))),
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-errors-{job.public_id}.csv"'
+    return response

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("cables.api.urls")),
     path("", include("spam_reports.api.urls")),
     path("", include("agreements.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
     path("cables/", include("cables.urls")),
     path("spam/", include("spam_reports.urls")),
     path("agreements/", include("agreements.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

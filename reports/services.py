@@ -12,14 +12,16 @@ until all of it is computed: a failing indicator fails the run with its name and
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import indicators, roles
 from core.exceptions import InvalidInput, InvalidTransition, PermissionDenied
 from core.history import acting_as
+from core.models import Organization
 from core.notifications import notify, staff_of
 from core.permissions import is_city_official
 from reports import periods
@@ -74,8 +76,13 @@ def check_sections(sections):
             errors.append(_("Section %(n)d names no indicator.") % {"n": number})
             continue
         by = section.get("by") or ""
+        if not isinstance(by, str):
+            errors.append(
+                _("Section %(n)d: the breakdown is not a dimension name.") % {"n": number}
+            )
+            continue
         for key in keys:
-            if not indicators.exists(key):
+            if not isinstance(key, str) or not indicators.exists(key):
                 errors.append(
                     _("Section %(n)d: unknown indicator “%(key)s”.") % {"n": number, "key": key}
                 )
@@ -104,6 +111,8 @@ def save_definition(user, definition=None, **data):
         errors["name"] = [_("Give the report a name.")]
     if definition.recipient_id is None:
         errors["recipient"] = [_("Choose the recipient agency.")]
+    elif definition.recipient.kind != Organization.Kind.AGENCY:
+        errors["recipient"] = [_("Reports are sent to a state agency, not to an operator.")]
     if definition.period_type not in periods.MONTHS:
         errors["period_type"] = [_("Choose the period.")]
     if definition.cutoff_day is None or not 0 <= definition.cutoff_day <= 28:
@@ -145,9 +154,10 @@ def period_of(definition, key):
         ) from None
 
 
-def request_run(user, definition, period_key, today=None, system=False):
+def request_run(user, definition, period_key, today=None, system=False, enqueue=True):
     """The run of ``definition`` for the period (created and queued if new; queued again if it
-    failed). Refused for a period whose data cut-off has not passed."""
+    failed). Refused for a period whose data cut-off has not passed. ``enqueue=False`` leaves the
+    queued run for the caller to compute (the demo computes in its own process)."""
     from reports.tasks import compute_run
 
     if not system and not is_report_official(user):
@@ -163,12 +173,16 @@ def request_run(user, definition, period_key, today=None, system=False):
                 ]
             }
         )
+    # The report is the agency's document: its period is named in the portal's language, not in
+    # the language of whoever asked for it (the worker writes the values in that language too).
+    with translation.override(settings.LANGUAGE_CODE):
+        label = per.label
     with transaction.atomic():
         run, created = ReportRun.objects.get_or_create(
             definition=definition,
             period_key=per.key,
             defaults={
-                "period_label": per.label,
+                "period_label": label,
                 "period_start": per.start,
                 "cutoff": per.cutoff,
                 "deadline": per.cutoff + timedelta(days=definition.deadline_days),
@@ -181,7 +195,7 @@ def request_run(user, definition, period_key, today=None, system=False):
             run.status, run.error, run.progress = ReportRun.Status.QUEUED, "", 0
             run.save(update_fields=["status", "error", "progress", "updated_at"])
             queue = True
-        if queue:
+        if queue and enqueue:
             transaction.on_commit(lambda: compute_run.delay(run.pk))
     return run
 
@@ -301,7 +315,9 @@ def compute(run_id, today=None):
         pdf = documents.pdf(snapshot)
     except Exception as exc:  # any failure ends the run cleanly with its reason
         log.warning("report run %s failed: %s", run_id, exc)
-        ReportRun.objects.filter(pk=run_id).update(
+        # Only this computation's run: a run finished meanwhile by another delivery of the task
+        # (then maybe approved) is left as it is.
+        ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(
             status=ReportRun.Status.FAILED,
             error=str(exc)[:2000],
             progress=0,
@@ -311,6 +327,8 @@ def compute(run_id, today=None):
         return run
     with transaction.atomic():
         run = ReportRun.objects.select_for_update().get(pk=run_id)
+        if run.status != ReportRun.Status.RUNNING:
+            return run  # finished meanwhile by another delivery of the task: keep its result
         name = f"{definition.code}-{run.period_key}"
         run.snapshot = snapshot
         run.xlsx.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
