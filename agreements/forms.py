@@ -7,6 +7,7 @@ messages ``add_service_errors`` puts on the fields.
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agreements.models import Agreement, AgreementParty, ContentArea, ProgressUpdate, Task
 from core import indicators
@@ -152,7 +153,7 @@ class RenewForm(ServiceErrorsMixin, forms.Form):
 
 
 class AreaForm(ServiceErrorsMixin, forms.Form):
-    number = forms.IntegerField(label=_("Number"))
+    number = forms.IntegerField(label=pgettext_lazy("content area", "Number"))
     title = forms.CharField(label=_("Title"), max_length=500)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 FORMATS = {"count": "#,##0", "km": "#,##0.00", "percent": "0.0", "days": "0.0", "hours": "0.0"}
@@ -52,9 +53,9 @@ def xlsx(snapshot):
             _("Unit"),
             snapshot["period"],
             snapshot["previous"],
-            _("Change"),
+            pgettext("difference", "Change"),
             snapshot["last_year"],
-            _("Change"),
+            pgettext("difference", "Change"),
         ]
         sheet.append(header)
         for cell in sheet[2]:

@@ -5,6 +5,7 @@ its XLSX and PDF files, review, approval and submission)."""
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import track
 from core.models import BaseModel, Organization, User
@@ -68,8 +69,8 @@ class ReportRun(BaseModel):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         READY = "ready", _("Ready for review")
-        APPROVED = "approved", _("Approved")
-        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", pgettext_lazy("report", "Approved")
+        SUBMITTED = "submitted", pgettext_lazy("report", "Submitted")
         FAILED = "failed", _("Failed")
 
     definition = models.ForeignKey(
@@ -95,7 +96,9 @@ class ReportRun(BaseModel):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(
+        pgettext_lazy("report", "submitted at"), null=True, blank=True
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

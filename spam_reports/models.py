@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import track
 from core.models import BaseModel, Organization, PublicIdModel, SourceRecordModel, User
@@ -67,7 +68,7 @@ class SpamCase(BaseModel):
         CONFIRMED = "confirmed", _("Confirmed spam")
         NOT_SPAM = "not_spam", _("Not spam")
         BLOCKED = "blocked", _("Blocked")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("case", "Closed")
 
     # New reports attach to the sender's open case; a closed (or not-spam) case gets a successor.
     OPEN = ("new", "verifying", "confirmed", "blocked")
@@ -373,7 +374,7 @@ class SubscriberInspection(BaseModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         REMEDIED = "remedied", _("Remedied")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("case", "Closed")
 
     operator = models.ForeignKey(
         Organization,
