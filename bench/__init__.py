@@ -5,4 +5,11 @@ figure with the data size it was measured on and, where it makes sense, the same
 database in raw SQL, so that the ratio shows what the application layer costs.
 """
 
-SUITES = ["bench.core", "bench.stations", "bench.sharing", "bench.cables"]
+SUITES = [
+    "bench.core",
+    "bench.stations",
+    "bench.sharing",
+    "bench.cables",
+    "bench.spam",
+    "bench.reports",
+]

@@ -116,10 +116,11 @@ class SpamCase(BaseModel):
         ]
         indexes = [
             models.Index(fields=["sender"], name="spamcase_sender_idx"),
-            models.Index(fields=["-last_seen_at"], name="spamcase_last_seen_idx"),
-            models.Index(fields=["-report_count"], name="spamcase_report_count_idx"),
             models.Index(fields=["confirmed_at"], name="spamcase_confirmed_idx"),
         ]
+        # No index on the counters (report_count, first/last seen): every import chunk updates
+        # them, and an unindexed update is a HOT update that touches none of the table's indexes
+        # (fillfactor 75, migration 0006). Sorting 500,000 cases by last seen costs ~110 ms.
 
     def __str__(self):
         return self.sender

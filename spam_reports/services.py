@@ -53,6 +53,7 @@ CONTENT_MAX = 5000
 EVIDENCE_TYPES = ("image/jpeg", "image/png", "application/pdf", "audio/mpeg", "audio/wav")
 FINGERPRINT_NS = uuid.UUID("6b1f3c1e-5a0f-4d8e-9c55-2f0d7c4b9a10")
 CLOCK_SKEW = timedelta(minutes=5)
+CHANNELS = frozenset(Channel.values)
 
 
 # --- Who may do what ---------------------------------------------------------------------------
@@ -95,6 +96,9 @@ def fingerprint(channel, sender, recipient, received_at, content):
     return uuid.uuid5(FINGERPRINT_NS, key)
 
 
+DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
 def parse_time(value, field="received_at"):
     """A time as people and exports write it: dd/mm/yyyy HH:MM[:SS] or ISO 8601; naive times are
     Hanoi time."""
@@ -103,12 +107,13 @@ def parse_time(value, field="received_at"):
     else:
         text = str(value or "").strip()
         moment = None
-        for pattern in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        match = DAY_FIRST.match(text)
+        if match:
+            day, month, year, hour, minute, second = (int(g or 0) for g in match.groups())
             try:
-                moment = datetime.strptime(text, pattern)
-                break
+                moment = datetime(year, month, day, hour, minute, second)
             except ValueError:
-                continue
+                moment = None
         if moment is None:
             try:
                 moment = parse_datetime(text.replace(" ", "T", 1) if "T" not in text else text)
@@ -123,8 +128,9 @@ def parse_time(value, field="received_at"):
                     ]
                 }
             )
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    if moment.tzinfo is None:
+        # Hanoi keeps one offset all year: attaching the zone is making the time aware.
+        moment = moment.replace(tzinfo=timezone.get_current_timezone())
     return moment
 
 
@@ -147,7 +153,7 @@ def read_report(channel, sender, recipient="", content="", received_at=None, now
     """Check and normalise one report's fields; raise InvalidInput with every field's message."""
     errors = {}
     now = now or timezone.now()
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         errors["channel"] = [_("Choose one of: SMS, voice call, e-mail, other app.")]
     sender_value = kind = recipient_value = None
     if not errors:
@@ -976,12 +982,16 @@ _CASES_SQL = """
     FROM spam_import ORDER BY sender, received_at
     ON CONFLICT (sender) WHERE status IN ('new', 'verifying', 'confirmed', 'blocked') DO NOTHING
 """
+# Imported reports get time-ordered public ids (the time in ms, then random hex): new ids land at
+# the right edge of the unique index instead of on a random page of a 10-million-row index.
 _REPORTS_SQL = """
     INSERT INTO spam_reports_spamreport (public_id, source, external_id, case_id, channel,
         sender_raw, sender, sender_kind, sender_operator_id, recipient_raw, recipient,
         recipient_operator_id, content, received_at, origin, reporting_organization_id,
         reported_by_id, status, invalid_reason, fingerprint, created_at, updated_at)
-    SELECT gen_random_uuid(), CASE WHEN i.external_id <> '' THEN %(source)s ELSE '' END,
+    SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || '7'
+            || substr(md5(random()::text || i.row_number), 1, 19))::uuid,
+        CASE WHEN i.external_id <> '' THEN %(source)s ELSE '' END,
         COALESCE(i.external_id, ''), c.id, i.channel, i.sender_raw, i.sender, i.sender_kind,
         c.operator_id, COALESCE(i.recipient_raw, ''), COALESCE(i.recipient, ''),
         i.recipient_operator_id, COALESCE(i.content, ''), i.received_at,
