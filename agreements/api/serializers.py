@@ -28,7 +28,7 @@ from agreements.models import (
     Task,
     UpdateEvidence,
 )
-from core.api.fields import OrganizationField, UTCDateTimeField
+from core.api.fields import OrganizationField, ScopedCodeField, UTCDateTimeField
 
 
 def _choices_text(values):
@@ -120,36 +120,16 @@ class CorrectedUpdateField(PublicIdField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class AgreementField(serializers.RelatedField):
+class AgreementField(ScopedCodeField):
     """An agreement among those the user may see, given by its code or its public id; shown by its
     code."""
 
+    model = Agreement
+    selector = staticmethod(selectors.agreements)
     default_error_messages = {
         "does_not_exist": _("Unknown agreement “{value}”."),
         "invalid": _("Give the agreement's code or id."),
     }
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=Agreement.objects.none(), **kwargs)
-
-    def get_queryset(self):
-        return selectors.agreements(_user(self))
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        text = data.strip()
-        queryset = self.get_queryset()
-        try:
-            found = queryset.filter(public_id=uuid.UUID(text)).first()
-        except ValueError:
-            found = queryset.filter(code=text).first()
-        if found is None:
-            self.fail("does_not_exist", value=text)
-        return found
-
-    def to_representation(self, value):
-        return value.code
 
 
 # --- Agreements ---------------------------------------------------------------------------------

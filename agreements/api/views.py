@@ -49,7 +49,7 @@ from agreements.api.serializers import (
 from agreements.models import ContentArea, Decision, Meeting
 from core import indicators
 from core.api.geojson import UUID_PATTERN, api_filterset
-from core.api.mixins import IF_MATCH, FeatureWriteMixin, etag
+from core.api.mixins import IF_MATCH, RecordViewSet, etag
 from core.exceptions import PermissionDenied
 from core.permissions import HasPortalRole
 from core.scoping import scope_queryset, sees_everything
@@ -97,22 +97,10 @@ class ETagRetrieveMixin:
         return response
 
 
-class WriteViewSet(
-    FeatureWriteMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class WriteViewSet(RecordViewSet):
     """List, detail with ETag, create and update (If-Match) through a service, officials only."""
 
     permission_classes = [OfficialsWrite]
-    filter_backends = [DjangoFilterBackend]
-    lookup_field = "public_id"
-    lookup_value_regex = UUID_PATTERN
-    cursor_ordering = "-id"
-    geojson_geometry = "-"  # no geometry: FeatureWriteMixin leaves the data as sent
     detail_serializer_class = None
 
     def get_serializer_class(self):

@@ -8,8 +8,6 @@ The segment and notice lists are written by PostgreSQL (``SEGMENT_API_PROPERTIES
 ``NOTICE_API_PROPERTIES`` and core.geojson); their detail serializers give the same properties.
 """
 
-import uuid
-
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +30,7 @@ from core.api.fields import (
     GeoJSONGeometryField,
     OperatorField,
     OrganizationField,
+    ScopedCodeField,
     UTCDateTimeField,
 )
 
@@ -89,40 +88,17 @@ class ProjectStatusField(serializers.ChoiceField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class ProjectField(serializers.RelatedField):
+class ProjectField(ScopedCodeField):
     """A project among those the user may see, given by its code, its public id or its id; shown
     by its code."""
 
+    model = CableProject
+    selector = staticmethod(selectors.projects)
+    accept_pk = True
     default_error_messages = {
         "does_not_exist": _("Unknown project “{value}”."),
         "invalid": _("Give the project's code or id."),
     }
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=CableProject.objects.none(), **kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return selectors.projects(request.user if request else None)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, (str, int)) or isinstance(data, bool):
-            self.fail("invalid")
-        text = str(data).strip()
-        queryset = self.get_queryset()
-        if text.isdigit():
-            found = queryset.filter(pk=int(text)).first()
-        else:
-            try:
-                found = queryset.filter(public_id=uuid.UUID(text)).first()
-            except ValueError:
-                found = queryset.filter(code=text).first()
-        if found is None:
-            self.fail("does_not_exist", value=text)
-        return found
-
-    def to_representation(self, value):
-        return value.code
 
 
 # --- Projects ------------------------------------------------------------------------------------------

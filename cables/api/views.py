@@ -44,8 +44,8 @@ from cables.api.serializers import (
     done_expression,
 )
 from cables.models import CableProject, ProgressUpdate
-from core.api.geojson import UUID_PATTERN, GeoJSONKeysetPagination, api_filterset
-from core.api.mixins import IF_MATCH, FeatureViewSet, FeatureWriteMixin
+from core.api.geojson import GeoJSONKeysetPagination, api_filterset
+from core.api.mixins import IF_MATCH, FeatureViewSet, RecordViewSet
 from core.exceptions import PermissionDenied
 from core.permissions import acts_for, is_city_official
 from core.scoping import sees_everything
@@ -92,21 +92,9 @@ def parse_as_of(request):
         summary=_("Change some of a project's data"), parameters=[IF_MATCH]
     ),
 )
-class ProjectViewSet(
-    FeatureWriteMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ProjectViewSet(RecordViewSet):
     serializer_class = ProjectSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = api_filterset(filters.ProjectFilter)
-    lookup_field = "public_id"
-    lookup_value_regex = UUID_PATTERN
-    cursor_ordering = "-id"
-    geojson_geometry = "-"  # no geometry: FeatureWriteMixin leaves the data as sent
 
     def get_queryset(self):
         return selectors.projects(self.request.user)

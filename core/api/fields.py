@@ -7,6 +7,7 @@ copy them.)
 """
 
 import math
+import uuid
 from datetime import UTC
 
 from django.contrib.gis.geos import LineString, Point
@@ -34,6 +35,47 @@ class CodeField(serializers.SlugRelatedField):
 
     def __init__(self, queryset=None, slug_field="code", **kwargs):
         super().__init__(slug_field=slug_field, queryset=queryset, **kwargs)
+
+
+class ScopedCodeField(serializers.RelatedField):
+    """A record among those the user may see (``selector(user)``), given by its code or its public
+    id (and, with ``accept_pk``, its id); shown by its code. Subclasses set ``model``,
+    ``selector`` (a staticmethod) and their messages."""
+
+    model = None
+    selector = None
+    accept_pk = False
+    default_error_messages = {
+        "does_not_exist": _("Unknown code “{value}”."),
+        "invalid": _("Give the code or the id."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=self.model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.selector(request.user if request else None)
+
+    def to_internal_value(self, data):
+        allowed = (str, int) if self.accept_pk else (str,)
+        if not isinstance(data, allowed) or isinstance(data, bool) or not str(data).strip():
+            self.fail("invalid")
+        text = str(data).strip()
+        queryset = self.get_queryset()
+        if self.accept_pk and text.isdigit():
+            found = queryset.filter(pk=int(text)).first()
+        else:
+            try:
+                found = queryset.filter(public_id=uuid.UUID(text)).first()
+            except ValueError:
+                found = queryset.filter(code=text).first()
+        if found is None:
+            self.fail("does_not_exist", value=text)
+        return found
+
+    def to_representation(self, value):
+        return value.code
 
 
 class OrganizationField(CodeField):

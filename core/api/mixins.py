@@ -111,6 +111,26 @@ class FeatureViewSet(
     cursor_ordering = "id"
 
 
+class RecordViewSet(
+    FeatureWriteMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The base of a record's API without geometry (projects, inspections, agreements, report
+    definitions …): a keyset list, a detail with ETag, create and update through the service
+    (``perform_save``) with If-Match. A subclass sets ``serializer_class``, ``filterset_class``
+    and ``get_queryset``."""
+
+    filter_backends = [DjangoFilterBackend]
+    lookup_field = "public_id"
+    lookup_value_regex = UUID_PATTERN
+    cursor_ordering = "-id"
+    geojson_geometry = "-"  # no geometry: FeatureWriteMixin leaves the data as sent
+
+
 class CaseViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

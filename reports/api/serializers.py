@@ -5,8 +5,6 @@ the rules (registered indicators and breakdowns in the sections, a closed period
 approve or submit) live in reports.services, which every write goes through.
 """
 
-import uuid
-
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import CodeField, UTCDateTimeField
+from core.api.fields import CodeField, ScopedCodeField, UTCDateTimeField
 from core.models import Organization
 from reports import periods, selectors
 from reports.models import PeriodType, ReportDefinition, ReportRun
@@ -32,37 +30,16 @@ class AgencyField(CodeField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class DefinitionField(serializers.RelatedField):
+class DefinitionField(ScopedCodeField):
     """A report definition among those the user may see, given by its code or its public id;
     shown by its code."""
 
+    model = ReportDefinition
+    selector = staticmethod(selectors.definitions)
     default_error_messages = {
         "does_not_exist": _("Unknown report “{value}”."),
         "invalid": _("Give the report's code or id."),
     }
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=ReportDefinition.objects.none(), **kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return selectors.definitions(request.user if request else None)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        text = data.strip()
-        queryset = self.get_queryset()
-        try:
-            found = queryset.filter(public_id=uuid.UUID(text)).first()
-        except ValueError:
-            found = queryset.filter(code=text).first()
-        if found is None:
-            self.fail("does_not_exist", value=text)
-        return found
-
-    def to_representation(self, value):
-        return value.code
 
 
 @extend_schema_field(

@@ -21,7 +21,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN
-from core.api.mixins import IF_MATCH, FeatureWriteMixin
+from core.api.mixins import IF_MATCH, RecordViewSet
 from core.exceptions import PermissionDenied
 from core.models import Organization
 from reports import selectors, services
@@ -114,21 +114,10 @@ def _administrators_only(user):
         responses={200: ReportDefinitionSerializer, **ERRORS},
     ),
 )
-class ReportDefinitionViewSet(
-    FeatureWriteMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ReportDefinitionViewSet(RecordViewSet):
     serializer_class = ReportDefinitionSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = DefinitionFilter
-    lookup_field = "public_id"
-    lookup_value_regex = UUID_PATTERN
     cursor_ordering = "code"
-    geojson_geometry = "-"  # no geometry: FeatureWriteMixin leaves the data as sent
 
     def get_queryset(self):
         return selectors.definitions(self.request.user)

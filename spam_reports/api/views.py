@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from core.api.geojson import UUID_PATTERN, api_filterset
-from core.api.mixins import IF_MATCH, FeatureWriteMixin, PreconditionFailed, etag
+from core.api.mixins import IF_MATCH, PreconditionFailed, RecordViewSet, etag
 from core.exceptions import InvalidInput, PermissionDenied
 from core.models import ImportJob, Organization
 from core.permissions import is_operator_user
@@ -428,21 +428,9 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary=_("Change some of an inspection's data"), parameters=[IF_MATCH]
     ),
 )
-class InspectionViewSet(
-    FeatureWriteMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class InspectionViewSet(RecordViewSet):
     serializer_class = InspectionSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = api_filterset(filters.InspectionFilter)
-    lookup_field = "public_id"
-    lookup_value_regex = UUID_PATTERN
-    cursor_ordering = "-id"
-    geojson_geometry = "-"  # no geometry: FeatureWriteMixin leaves the data as sent
 
     def get_queryset(self):
         follow_ups = InspectionFollowUp.objects.select_related("recorded_by")
