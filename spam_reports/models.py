@@ -198,7 +198,7 @@ class SpamReport(PublicIdModel, SourceRecordModel):
     status_changed_at = models.DateTimeField(
         _("verified or invalidated at"), null=True, blank=True, editable=False
     )
-    fingerprint = models.UUIDField(_("fingerprint"), unique=True, editable=False)
+    fingerprint = models.UUIDField(_("fingerprint"), editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -213,6 +213,12 @@ class SpamReport(PublicIdModel, SourceRecordModel):
                 fields=["source", "external_id"],
                 condition=~Q(external_id=""),
                 name="spamreport_source_external_id_uniq",
+            ),
+            # The same complaint twice: the fingerprint includes the time received, so leading the
+            # key with it is the same rule, and new keys land on the index's recent pages instead
+            # of random pages of a 10-million-row index.
+            models.UniqueConstraint(
+                fields=["received_at", "fingerprint"], name="spamreport_fingerprint_uniq"
             ),
             models.CheckConstraint(
                 condition=Q(received_at__lte=F("created_at") + timedelta(minutes=5)),

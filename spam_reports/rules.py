@@ -54,28 +54,34 @@ CHOICES = [(code, rule["label"]) for code, rule in RULES.items()]
 # before each such m is exact, and an index on (case, recipient, received_at) keeps it short.
 HITS_SQL = """
 WITH r AS (
-    SELECT id, case_id, channel, sender_kind, recipient, received_at,
-           (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::time AS local_time
-    FROM spam_reports_spamreport
-    WHERE {where} AND status <> 'invalid'
+    SELECT x.id, x.case_id, x.channel, x.sender_kind, x.recipient, x.received_at,
+           (x.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::time AS local_time,
+           CASE WHEN %(skip)s THEN k.flags ELSE '{{}}' END AS had
+    FROM spam_reports_spamreport x JOIN spam_reports_spamcase k ON k.id = x.case_id
+    WHERE {where} AND x.status <> 'invalid'
 )
-SELECT case_id, 'ordinary_number_ads' AS rule FROM r WHERE channel = 'sms' AND sender_kind = 'phone'
+SELECT case_id, 'ordinary_number_ads' AS rule FROM r
+WHERE channel = 'sms' AND sender_kind = 'phone' AND NOT 'ordinary_number_ads' = ANY(had)
 UNION
 SELECT case_id, 'sms_outside_hours' FROM r
 WHERE channel = 'sms' AND (local_time < '07:00' OR local_time >= '22:00')
+  AND NOT 'sms_outside_hours' = ANY(had)
 UNION
 SELECT case_id, 'call_outside_hours' FROM r
 WHERE channel = 'call' AND (local_time < '08:00' OR local_time >= '17:00')
+  AND NOT 'call_outside_hours' = ANY(had)
 UNION
 SELECT r.case_id, 'do_not_call' FROM r
 JOIN spam_reports_donotcallentry d
   ON d.number = r.recipient
  AND d.registered_on <= (r.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
-WHERE r.channel IN ('sms', 'call')
+WHERE r.channel IN ('sms', 'call') AND NOT 'do_not_call' = ANY(r.had)
 UNION
 SELECT r.case_id, CASE r.channel WHEN 'sms' THEN 'too_many_messages' ELSE 'too_many_calls' END
 FROM r
-WHERE r.channel IN ('sms', 'call') AND r.recipient <> '' AND EXISTS (
+WHERE r.channel IN ('sms', 'call') AND r.recipient <> ''
+  AND NOT (CASE r.channel WHEN 'sms' THEN 'too_many_messages' ELSE 'too_many_calls' END) = ANY(r.had)
+  AND EXISTS (
     SELECT 1 FROM spam_reports_spamreport m
     WHERE m.case_id = r.case_id AND m.recipient = r.recipient AND m.channel = r.channel
       AND m.status <> 'invalid'
@@ -90,8 +96,12 @@ WHERE r.channel IN ('sms', 'call') AND r.recipient <> '' AND EXISTS (
 
 
 def _apply(where, params, replace_for=None):
-    """Add the hits to their cases' flags (or, for ``replace_for`` cases, set them to the hits)."""
+    """Add the hits to their cases' flags (or, for ``replace_for`` cases, set them to the hits).
+
+    Adding skips the rules a case is already flagged for (a repeat offender's new reports cost
+    little); replacing evaluates every rule."""
     hits = HITS_SQL.format(where=where)
+    params = {**params, "skip": replace_for is None}
     with connection.cursor() as cursor:
         if replace_for is None:
             cursor.execute(
@@ -124,13 +134,13 @@ def _apply(where, params, replace_for=None):
 def flag_reports(report_ids):
     """Add to their cases the flags these (new) reports show."""
     if report_ids:
-        _apply("id = ANY(%(ids)s)", {"ids": list(report_ids)})
+        _apply("x.id = ANY(%(ids)s)", {"ids": list(report_ids)})
 
 
 def refresh_cases(case_ids):
     """Recompute the cases' flags from all their reports (flags can go, e.g. after invalidation)."""
     if case_ids:
-        _apply("case_id = ANY(%(cases)s)", {}, replace_for=case_ids)
+        _apply("x.case_id = ANY(%(cases)s)", {}, replace_for=case_ids)
 
 
 def labels(flags):

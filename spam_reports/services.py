@@ -267,7 +267,9 @@ def submit_report(
         source = user.organization.code if user and user.organization_id else "api"
     if external_id and SpamReport.objects.filter(source=source, external_id=external_id).exists():
         raise InvalidInput({"external_id": [_("A report with this id was already received.")]})
-    if SpamReport.objects.filter(fingerprint=reading.fingerprint).exists():
+    if SpamReport.objects.filter(
+        received_at=reading.received_at, fingerprint=reading.fingerprint
+    ).exists():
         raise InvalidInput(
             {
                 "__all__": [

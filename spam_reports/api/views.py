@@ -86,7 +86,7 @@ IMPORT_KIND = "spam_reports.reports"
 # A complaint sent twice at the same moment passes the service's check twice; the unique index
 # refuses the second one, which gets the same answer as a later duplicate.
 RACED_CONSTRAINTS = {
-    "spam_reports_spamreport_fingerprint_key": "__all__",
+    "spamreport_fingerprint_uniq": "__all__",
     "spamreport_source_external_id_uniq": "external_id",
 }
 
