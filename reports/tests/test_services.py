@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from core import indicators
 from core.exceptions import InvalidInput, InvalidTransition, PermissionDenied
@@ -20,6 +21,13 @@ from reports.tests import factories
 from reports.tests.factories import today
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are asserted in English (the portal's language is Vietnamese)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
