@@ -223,7 +223,10 @@ def renew(user, agreement, *, code, title, period_start, period_end):
                 responsible=responsible,
                 due_date=_first_occurrence(task, successor),
                 recurrence=task.recurrence,
-                status=Task.Status.NOT_STARTED,
+                # Carried on where it stood: a task with progress is in progress, not new.
+                status=Task.Status.IN_PROGRESS
+                if task.percent and not task.indicator
+                else Task.Status.NOT_STARTED,
                 percent=task.percent if not task.indicator else 0,
                 indicator=task.indicator,
                 baseline_value=task.baseline_value,

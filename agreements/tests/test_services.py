@@ -610,7 +610,7 @@ def test_renewal_carries_areas_and_open_tasks_to_the_successors(official, agreem
     carried = {t.carried_from_id: t for t in Task.objects.filter(area__agreement=draft)}
     assert set(carried) == {open_.pk, measured.pk, meeting.pk}
     copy = carried[open_.pk]
-    assert (copy.status, copy.percent, copy.due_date) == (T.NOT_STARTED, 70, None)
+    assert (copy.status, copy.percent, copy.due_date) == (T.IN_PROGRESS, 70, None)
     assert copy.responsible.code == "SO_KHCN_HN"
     assert [o.code for o in copy.supporting.all()] == ["CUC_VT"]
     copy = carried[measured.pk]
