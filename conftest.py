@@ -134,6 +134,44 @@ def as_role(role_user):
     return make
 
 
+# --- Machine clients of the sync API (core.sync) ---------------------------------------------------
+
+
+@pytest.fixture
+def token_client(db):
+    """token_client(scopes={"*": "write"}, org_code="CUC_VT", **client_fields) -> a DRF APIClient
+    sending ``Authorization: Bearer <token>`` of a new ApiClient (English messages); the client is
+    ``.api_client`` and the raw token ``.raw_token``."""
+    from rest_framework.test import APIClient
+
+    from core.models import Organization
+    from core.sync import services
+
+    def make(scopes=None, org_code="CUC_VT", **fields):
+        client, raw = services.create_client(
+            None,
+            name=fields.pop("name", f"client-{uuid.uuid4().hex[:10]}"),
+            organization=Organization.objects.get(code=org_code),
+            scopes={"*": "write"} if scopes is None else scopes,
+            **fields,
+        )
+        http = APIClient(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        http.api_client = client
+        http.raw_token = raw
+        return http
+
+    return make
+
+
+@pytest.fixture
+def feed_now(db):
+    """Number the test transaction's changes as they are written (a test's transaction never
+    commits, and the feed numbers changes at commit): call it before writing."""
+    from core.sync.feed import sequence_pending
+
+    sequence_pending()
+
+
 # --- A real Celery worker --------------------------------------------------------------------
 
 

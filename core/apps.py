@@ -12,3 +12,11 @@ class CoreConfig(AppConfig):
 
         # Every app's measures, registered in core.indicators (see its docstring).
         autodiscover_modules("indicators")
+        # Every app's synced resources, registered in core.sync (the change feed's triggers are
+        # generated from them after each migrate).
+        autodiscover_modules("sync")
+        from django.db.models.signals import post_migrate
+
+        from core.sync.capture import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, dispatch_uid="core.sync.capture")

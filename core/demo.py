@@ -1,7 +1,6 @@
 """Demo users, one per role, so that a new user of `make run` can log in as each kind of person."""
 
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
 from core import roles
 from core.models import Organization, User
@@ -16,7 +15,12 @@ DEMO_USERS = [
     ("lan", "Phạm Thị Lan", "VIETTEL", [roles.OPERATOR_STAFF], False),
     ("tuan", "Hoàng Anh Tuấn", "VNPT", [roles.OPERATOR_STAFF], False),
     ("huy", "Lê Quang Huy", "MOBIFONE", [roles.OPERATOR_STAFF], False),
-    ("cucvt-sync", "Hệ thống Cục Viễn thông", "CUC_VT", [roles.API_CLIENT], False),
+]
+
+# API clients (core.sync): name (= its service account's username), organisation, scopes.
+DEMO_CLIENTS = [
+    ("cucvt-sync", "CUC_VT", {"*": "read", "stations": "write", "assets": "write"}),
+    ("viettel-oss", "VIETTEL", {"stations": "write", "assets": "write", "public-sites": "read"}),
 ]
 
 
@@ -34,13 +38,40 @@ def load(stdout=None):
         user.is_superuser = roles.ADMINISTRATOR in role_names
         user.save()
         user.groups.set(Group.objects.filter(name__in=role_names))
-    token, _ = Token.objects.get_or_create(user=User.objects.get(username="cucvt-sync"))
+    tokens = _clients()
     if stdout:
         stdout.write(f"core: {created} demo users created ({len(DEMO_USERS)} in all).")
-    return {"users": created, "token": token.key}
+        for name, raw in tokens.items():
+            stdout.write(f"core: API client {name}: token {raw} (shown once; a new one each load)")
+    return {"users": created, "token": tokens["cucvt-sync"], "tokens": tokens}
+
+
+def _clients():
+    """The demo API clients, each with a fresh token (the old ones are revoked): {name: raw}."""
+    from core.sync import services
+    from core.sync.models import ApiClient
+
+    tokens = {}
+    for name, org_code, scopes in DEMO_CLIENTS:
+        client = ApiClient.objects.filter(name=name).first()
+        if client is None:
+            _client, raw = services.create_client(
+                None,
+                name=name,
+                username=name,
+                organization=Organization.objects.get(code=org_code),
+                scopes=scopes,
+            )
+        else:
+            raw = services.issue_token(None, client, revoke_others=True)
+        tokens[name] = raw
+    return tokens
 
 
 def describe():
     """Lines `make run` prints: who can log in, with which password."""
     lines = [f"  {u:<11} {', '.join(r)} · {org}" for u, _, org, r, _ in DEMO_USERS]
+    lines += [
+        f"  API client {n} · {org} (its token is printed above)" for n, org, _ in DEMO_CLIENTS
+    ]
     return [f"Demo log-ins (password: {DEMO_PASSWORD}):", *lines]

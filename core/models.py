@@ -449,3 +449,18 @@ class ImportJob(BaseModel):
     @property
     def finished(self):
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# --- Machine-to-machine sync (core.sync) ---------------------------------------------------------
+
+from core.sync.models import (  # noqa: E402,F401
+    ApiClient,
+    ApiToken,
+    Change,
+    ChangeFeedState,
+    IdempotencyRecord,
+    RegisterDownload,
+    SyncSource,
+    Webhook,
+    WebhookDelivery,
+)

@@ -34,3 +34,6 @@ def run_import(self, job_id):
         )
         raise
     return {"job": job_id, "status": job.status if job else None}
+
+
+from core.sync.tasks import *  # noqa: E402,F401,F403  (sync tasks: prune, downloads, webhooks)

@@ -55,12 +55,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.sync.middleware.ApiRequestMiddleware",
     "core.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -153,10 +155,14 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: a machine client with a bad token gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "core.sync.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.HasPortalRole"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "core.permissions.HasPortalRole",
+        "core.sync.auth.HasScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["core.sync.auth.ApiClientThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.KeysetPagination",
     "PAGE_SIZE": 100,
@@ -218,6 +224,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.queue_due_runs",
         "schedule": crontab(hour=1, minute=0),
     },
+    "core-sync-dispatch-webhooks": {"task": "core.tasks.dispatch_webhooks", "schedule": 30.0},
+    "core-sync-prune": {"task": "core.tasks.prune_sync", "schedule": crontab(hour=3, minute=0)},
+    "core-sync-downloads": {
+        "task": "core.tasks.build_downloads",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "agreements-reminders": {
         "task": "agreements.tasks.send_reminders",
         "schedule": crontab(hour=7, minute=0),
@@ -243,6 +255,17 @@ LEAFLET_CONFIG = {
 # Reference data shipped beside the project (tests and demo set-up read it; the product imports
 # boundaries from any file a user gives it).
 SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
+
+# Machine-to-machine sync (core.sync, docs/sync.md).
+SYNC_CHANGE_RETENTION_DAYS = env.int("SYNC_CHANGE_RETENTION_DAYS", default=400)
+SYNC_CLIENT_RATE = env("SYNC_CLIENT_RATE", default="6000/minute")
+SYNC_TRUSTED_PROXY_COUNT = env.int("SYNC_TRUSTED_PROXY_COUNT", default=0)
+SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+SYNC_IDEMPOTENCY_HOURS = env.int("SYNC_IDEMPOTENCY_HOURS", default=48)
+SYNC_BULK_MAX = 1000
+SYNC_WEBHOOK_MAX_ATTEMPTS = env.int("SYNC_WEBHOOK_MAX_ATTEMPTS", default=8)
+SYNC_WEBHOOK_TIMEOUT = env.float("SYNC_WEBHOOK_TIMEOUT", default=10.0)
+SYNC_DOWNLOADS_KEEP = env.int("SYNC_DOWNLOADS_KEEP", default=7)
 
 PGHISTORY_DEFAULT_TRACKERS = None  # set in core.history: insert, update and delete
 

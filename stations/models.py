@@ -252,7 +252,7 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
 
 
 @track()
-class PublicSite(BaseModel):
+class PublicSite(BaseModel, SourceRecordModel):
     """Public land, a public building or a public place the city offers for stations."""
 
     class Status(models.TextChoices):
@@ -305,7 +305,8 @@ class PublicSite(BaseModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(capacity__gte=1), name="publicsite_capacity_positive"
-            )
+            ),
+            source_record_constraint("publicsite"),
         ]
 
     def __str__(self):

@@ -156,6 +156,8 @@ PUBLIC_SITE_FIELDS = (
     "capacity",
     "conditions",
     "status",
+    "source",
+    "external_id",
 )
 
 
