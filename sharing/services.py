@@ -158,6 +158,23 @@ def save_asset(user, asset=None, **data):
     return asset
 
 
+@transaction.atomic
+def delete_asset(user, asset):
+    """Remove an asset from the register (its owner or an official); not one with tenancies or
+    sharing requests (end or settle them first)."""
+    from django.db.models import ProtectedError
+
+    if not (can_edit_asset(user, asset.owner_id) and can_access_asset(user, asset)):
+        raise PermissionDenied()
+    try:
+        with transaction.atomic(), acting_as(user, action="sharing.delete_asset"):
+            asset.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            _("Tenancies or sharing requests refer to this asset; it cannot be deleted.")
+        ) from exc
+
+
 def can_access_asset(user, asset):
     """Everyone with a portal role sees the register (sharing needs it); writes are checked apart."""
     return bool(user and user.is_authenticated and user.role_names)

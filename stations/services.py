@@ -142,6 +142,23 @@ def update_station(user, station, **data):
         return _save_station(user, station, data)
 
 
+@transaction.atomic
+def delete_station(user, station):
+    """Remove a station from the register (its operator's staff or clients, or city officials).
+    The change feed keeps a tombstone; a station a permit application still names cannot go."""
+    from django.db.models import ProtectedError
+
+    if not can_edit_station(user, station.operator) or not can_access(user, station):
+        raise PermissionDenied()
+    try:
+        with transaction.atomic(), acting_as(user, action="stations.delete"):
+            station.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            _("Permit applications refer to this station; it cannot be deleted.")
+        ) from exc
+
+
 # --- Public sites ----------------------------------------------------------------------------------
 
 PUBLIC_SITE_FIELDS = (
@@ -177,6 +194,20 @@ def save_public_site(user, site=None, **data):
     with acting_as(user):
         site.save()
     return site
+
+
+@transaction.atomic
+def delete_public_site(user, site):
+    """Withdraw a site from the catalogue (city officials); not one that applications name."""
+    from django.db.models import ProtectedError
+
+    if not is_city_official(user):
+        raise PermissionDenied()
+    try:
+        with transaction.atomic(), acting_as(user, action="stations.delete_site"):
+            site.delete()
+    except ProtectedError as exc:
+        raise Conflict(_("Permit applications refer to this site; it cannot be deleted.")) from exc
 
 
 def refresh_site_occupancy(site):
