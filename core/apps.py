@@ -17,6 +17,7 @@ class CoreConfig(AppConfig):
         autodiscover_modules("sync")
         from django.db.models.signals import post_migrate
 
+        from core.sync import schema  # noqa: F401  (the bearer token in the OpenAPI schema)
         from core.sync.capture import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="core.sync.capture")
