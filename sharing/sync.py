@@ -41,6 +41,7 @@ def _register():
             geometry="geometry",
             properties=ASSET_API_PROPERTIES,
             org_field="owner",
+            open_to_all=True,  # the register is visible to every role (sharing.selectors.assets)
             state_queryset=_state,
             selector=_assets,
             serializer="sharing.api.serializers.AssetSerializer",

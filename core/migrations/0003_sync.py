@@ -9,42 +9,53 @@ from django.db import migrations, models
 
 
 # The change feed's commit-order numbering (core.sync.capture.SEQUENCE_SQL as of this migration).
+# Why the WHEN condition: see core.sync.capture (one numbering per transaction, not one per change).
 SEQUENCE_SQL = """
 CREATE SEQUENCE IF NOT EXISTS core_change_seq_counter;
+
+CREATE OR REPLACE FUNCTION core_change_sequence_wanted() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('core.change_sequence_queued', true) = 'on' THEN
+        RETURN false;
+    END IF;
+    PERFORM set_config('core.change_sequence_queued', 'on', true);
+    RETURN true;
+END $$;
 
 CREATE OR REPLACE FUNCTION core_change_sequence() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     tx bigint := pg_current_xact_id()::text::bigint;
     n bigint;
-    base bigint;
+    top bigint;
 BEGIN
-    -- Fired once per change row at commit; the first firing numbers them all, the others find none.
-    IF NOT EXISTS (SELECT 1 FROM core_change WHERE txid = tx AND seq IS NULL) THEN
+    PERFORM set_config('core.change_sequence_queued', 'off', true);
+    SELECT count(*) INTO n FROM core_change WHERE txid = tx AND seq IS NULL;
+    IF n = 0 THEN
         RETURN NULL;
     END IF;
     -- Held until the transaction's end (after its commit is visible): the next committer numbers
     -- its changes after ours, so a reader never finds a lower number appearing later.
     PERFORM pg_advisory_xact_lock(730001);
-    SELECT count(*) INTO n FROM core_change WHERE txid = tx AND seq IS NULL;
-    base := nextval('core_change_seq_counter');
-    IF n > 1 THEN
-        PERFORM setval('core_change_seq_counter', base + n - 1);
-    END IF;
-    UPDATE core_change c SET seq = base + r.rn - 1
+    top := setval('core_change_seq_counter', nextval('core_change_seq_counter') + n - 1);
+    UPDATE core_change c SET seq = top - n + r.rn
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn
           FROM core_change WHERE txid = tx AND seq IS NULL) r
     WHERE c.id = r.id;
     RETURN NULL;
 END $$;
 
+COMMENT ON FUNCTION core_change_sequence() IS 'core.sync.capture v2';
+
 DROP TRIGGER IF EXISTS core_change_sequence ON core_change;
 CREATE CONSTRAINT TRIGGER core_change_sequence AFTER INSERT ON core_change
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION core_change_sequence();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (core_change_sequence_wanted()) EXECUTE FUNCTION core_change_sequence();
 """
 
 SEQUENCE_REVERSE_SQL = """
 DROP TRIGGER IF EXISTS core_change_sequence ON core_change;
 DROP FUNCTION IF EXISTS core_change_sequence();
+DROP FUNCTION IF EXISTS core_change_sequence_wanted();
 DROP SEQUENCE IF EXISTS core_change_seq_counter;
 """
 

@@ -8,10 +8,12 @@ cursor it hands out is the last seq it covered: nothing can later appear at or b
 When a page is not full, the cursor moves to the highest seq committed (read in the same
 statement), so a consumer filtering on a rare type does not re-read the same span each time.
 
-Cursors are signed (``Signer``): a cursor that was never issued is refused (400); one older than
-what is kept (``ChangeFeedState.pruned_through``) is refused with 410, and the consumer starts over
-from a full download (or from the beginning of the feed, which keeps every live record's last
-change).
+Cursors are signed (``Signer``): a cursor that was never issued (or beyond the feed's end) is
+refused (400); one older than what is kept (``ChangeFeedState.pruned_through``, read in the same
+statement as the page, so a prune committing meanwhile cannot slip between the check and the read)
+is refused with 410, and the consumer starts over from a full download (or from the beginning of
+the feed, which keeps every live record's last change). The feed's end never moves back: when
+pruning removed the last changes, the end is the horizon.
 """
 
 import base64
@@ -80,14 +82,19 @@ def decode_cursor(cursor):
 
 def pruned_through():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pruned_through FROM core_changefeedstate ORDER BY id LIMIT 1")
-        row = cursor.fetchone()
-    return row[0] if row else 0
+        cursor.execute(PRUNED_SQL)
+        return cursor.fetchone()[0]
+
+
+PRUNED_SQL = "SELECT COALESCE((SELECT max(pruned_through) FROM core_changefeedstate), 0)"
+# The feed's end: the highest seq committed, or the horizon if pruning removed the last changes
+# (a cursor at the old end stays valid).
+HEAD_SQL = f"SELECT GREATEST((SELECT COALESCE(max(seq), 0) FROM core_change), ({PRUNED_SQL}))"
 
 
 def head_seq():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COALESCE(max(seq), 0) FROM core_change")
+        cursor.execute(HEAD_SQL)
         return cursor.fetchone()[0]
 
 
@@ -118,13 +125,17 @@ class Page:
     has_more: bool
 
 
-PAGE_SQL = """
-WITH page AS (
+# One statement, so one snapshot: the page, whether more follow, the feed's end and the horizon
+# are read together (a prune committing meanwhile is seen entirely or not at all).
+PAGE_SQL = f"""
+WITH candidates AS (
     SELECT seq, resource, public_id, action, version, changed_at, data
     FROM core_change
-    WHERE seq > %(after)s AND resource = ANY(%(types)s) {scope}
+    WHERE seq > %(after)s AND resource = ANY(%(types)s::text[]) {{scope}}
     ORDER BY seq
-    LIMIT %(limit)s
+    LIMIT %(limit)s + 1
+), page AS (
+    SELECT * FROM candidates ORDER BY seq LIMIT %(limit)s
 )
 SELECT
     COALESCE((SELECT json_agg(json_build_object(
@@ -133,37 +144,47 @@ SELECT
         FROM page p)::text, '[]'),
     (SELECT count(*) FROM page),
     (SELECT max(seq) FROM page),
-    (SELECT COALESCE(max(seq), 0) FROM core_change)
+    (SELECT count(*) FROM candidates) > %(limit)s,
+    ({HEAD_SQL}),
+    ({PRUNED_SQL})
 """
 
 
+def _scope(user, names):
+    """The SQL condition and parameters narrowing the changes to what ``user`` may see: officials
+    and agencies everything; an operator (staff or client) its own records and the types open to
+    all; anyone else nothing."""
+    if sees_everything(user):
+        return "", {}
+    org = getattr(user, "organization_id", None) if user is not None else None
+    if not org or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return "AND false", {}
+    open_types = [n for n in names if sync.get(n).open_to_all]
+    return "AND (org_id = %(org)s OR resource = ANY(%(open)s::text[]))", {
+        "org": org,
+        "open": open_types,
+    }
+
+
 def read(user, after=None, types=None, limit=DEFAULT_LIMIT):
-    """One page of the changes ``user`` may see after the cursor ``after`` (None: the beginning)."""
+    """One page of the changes ``user`` may see after the cursor ``after`` (None: the beginning).
+
+    The cursor handed out (``next_seq``) is the last seq of a full page, or the feed's end when the
+    page is not full (nothing later can commit at or below it, see core.sync.capture)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
-    horizon = pruned_through()
-    if after:
-        seq = decode_cursor(after)
-        if seq < horizon:
-            raise CursorExpired()
-    else:
-        seq = 0
+    seq = decode_cursor(after) if after else 0
     names = readable_types(user, types)
-    params = {"after": seq, "types": names, "limit": limit}
-    scope = ""
-    if not sees_everything(user):
-        if user is None or not user.organization_id:
-            names, params["types"] = [], []
-        scope = "AND (org_id = %(org)s OR resource = ANY(%(open)s))"
-        params["org"] = getattr(user, "organization_id", None)
-        params["open"] = [n for n in names if sync.get(n).open_to_all]
-    with transaction.atomic(), connection.cursor() as cursor:
+    scope, params = _scope(user, names)
+    params.update({"after": seq, "types": names, "limit": limit})
+    with connection.cursor() as cursor:
         cursor.execute(PAGE_SQL.format(scope=scope), params)
-        text, count, last, head = cursor.fetchone()
+        text, count, last, more, head, horizon = cursor.fetchone()
     if seq > head:
         raise InvalidCursor()
-    full = count >= limit
-    next_seq = last if full else max(head, seq)
-    return Page(text=text, count=count, next_seq=next_seq, has_more=full)
+    if after and seq < horizon:
+        raise CursorExpired()
+    next_seq = last if more else max(head, seq)
+    return Page(text=text, count=count, next_seq=next_seq, has_more=more)
 
 
 def prune(now=None):
@@ -173,9 +194,17 @@ def prune(now=None):
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.SYNC_CHANGE_RETENTION_DAYS)
     with transaction.atomic(), connection.cursor() as cursor:
+        # The highest seq at and below which every change is older than the cutoff (``seq``
+        # follows commit order, ``changed_at`` the write: a long transaction may mix them).
         cursor.execute(
-            "SELECT COALESCE(max(seq), 0) FROM core_change WHERE seq IS NOT NULL AND changed_at < %s",
-            [cutoff],
+            """
+            SELECT COALESCE(max(seq), 0) FROM core_change
+            WHERE seq IS NOT NULL AND changed_at < %(cutoff)s
+              AND seq < COALESCE((SELECT min(seq) FROM core_change
+                                  WHERE seq IS NOT NULL AND changed_at >= %(cutoff)s),
+                                 9223372036854775807)
+            """,
+            {"cutoff": cutoff},
         )
         horizon = cursor.fetchone()[0]
         if not horizon:
