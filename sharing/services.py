@@ -154,6 +154,10 @@ def save_asset(user, asset=None, **data):
             raise InvalidInput(
                 {"code": [_("This owner already has an asset with this code.")]}
             ) from exc
+        if "source_external_id_uniq" in str(exc):
+            raise InvalidInput(
+                {"external_id": [_("An asset with this source and external id exists.")]}
+            ) from exc
         raise
     return asset
 

@@ -23,9 +23,23 @@ IF_MATCH = OpenApiParameter(
 
 
 class PreconditionFailed(APIException):
+    """412: the If-Match sent names an older version. With ``current`` (the record as it is now)
+    the body is ``{"detail", "code": "precondition_failed", "current": {…}}`` and ``etag`` (the
+    present ETag) is sent back in the ETag header, so the caller can merge and retry at once."""
+
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = _("Someone else changed this record first. Reload it and try again.")
     default_code = "precondition_failed"
+
+    def __init__(self, detail=None, code=None, current=None, etag=None):
+        super().__init__(detail, code)
+        self.etag = etag
+        if current is not None:
+            # Set after APIException.__init__, which would turn every number into a string.
+            self.detail = {"detail": self.detail, "code": self.default_code, "current": current}
+
+    def get_codes(self):
+        return self.default_code
 
 
 def etag(instance):
@@ -33,11 +47,40 @@ def etag(instance):
     return f'"{instance.updated_at.timestamp():.6f}"'
 
 
-class FeatureWriteMixin:
+def if_match_fails(request, tag):
+    """True when the request sends If-Match and none of its tags is ``tag`` ("*" matches any)."""
+    expected = request.headers.get("If-Match", "").strip()
+    if not expected or expected == "*":
+        return False
+    tags = {t.strip().removeprefix("W/") for t in expected.split(",")}
+    return tag not in tags
+
+
+def check_if_match(request, instance, current=None):
+    """Raise 412 unless If-Match (when sent) names ``instance``'s present ETag. ``current`` is a
+    callable giving the record's present state for the 412 body (called only on failure)."""
+    tag = etag(instance)
+    if if_match_fails(request, tag):
+        raise PreconditionFailed(current=current() if current else None, etag=tag)
+
+
+class PreconditionETagMixin:
+    """A 412 answer carries the record's present ETag (PreconditionFailed.etag) in its header."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        tag = getattr(exc, "etag", None)
+        if isinstance(exc, PreconditionFailed) and tag and response is not None:
+            response["ETag"] = tag
+        return response
+
+
+class FeatureWriteMixin(PreconditionETagMixin):
     """Create and update through a service; the answer is the saved record, read back in scope.
 
     Lost updates are guarded with ETag / If-Match: a read gives the record's ETag; an update that
-    sends If-Match with an older one is refused with 412 and changes nothing. The viewset
+    sends If-Match with an older one is refused with 412 and changes nothing; the 412 body carries
+    the record as it is now (``current``) and its ETag header the present ETag. The viewset
     implements ``perform_save(data, instance=None)`` by calling its service. ``geojson_geometry``
     names the geometry field: when an update moves it without naming a commune, the commune is left
     for the service to find again from the new geometry.
@@ -70,10 +113,7 @@ class FeatureWriteMixin:
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self.locked_object()
-            expected = request.headers.get("If-Match", "").strip()
-            tags = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
-            if expected and expected != "*" and etag(instance) not in tags:
-                raise PreconditionFailed()
+            self.check_if_match(instance)
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
@@ -82,14 +122,27 @@ class FeatureWriteMixin:
             instance = self.perform_save(data, instance)
         return self.respond(instance)
 
+    def check_if_match(self, instance):
+        """412 (with the record as it is now) unless If-Match, when sent, names its ETag."""
+        check_if_match(self.request, instance, current=lambda: self.get_serializer(instance).data)
+
     def locked_object(self):
         """The record in the user's scope, read again once its row is locked (so the service saves
         what is stored now, not what was read before someone else's change)."""
         instance = self.get_object()
+        try:
+            return self.lock(instance, self.get_object)
+        except type(instance).DoesNotExist:
+            raise Http404 from None  # deleted meanwhile
+
+    @staticmethod
+    def lock(instance, reread):
+        """Lock ``instance``'s row (SELECT … FOR UPDATE on the bare table: the scoped queryset may
+        aggregate) and return it, read again with ``reread()`` if it changed since it was read."""
         model = type(instance)
         current = model._default_manager.select_for_update().only("updated_at").order_by()
         if current.get(pk=instance.pk).updated_at != instance.updated_at:
-            instance = self.get_object()
+            instance = reread()
         return instance
 
 
@@ -132,6 +185,7 @@ class RecordViewSet(
 
 
 class CaseViewSet(
+    PreconditionETagMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -140,7 +194,8 @@ class CaseViewSet(
     """The base of a workflow case's API (a permit application, a sharing request …): a keyset list,
     a detail written by ``detail_serializer_class`` from ``detail_object(pk)`` (the app's selector
     with its prefetches), and POST steps through ``step()``, one transaction each (the services lock
-    the row with SELECT … FOR UPDATE)."""
+    the row with SELECT … FOR UPDATE). The detail and every step's answer carry the case's ETag
+    (its last change)."""
 
     filter_backends = [DjangoFilterBackend]
     lookup_value_regex = r"\d+"
@@ -156,15 +211,27 @@ class CaseViewSet(
             return self.detail_serializer_class
         return super().get_serializer_class()
 
-    def detail_data(self, pk):
+    def detail_case(self, pk):
         try:
-            case = self.detail_object(pk)
+            return self.detail_object(pk)
         except ObjectDoesNotExist:
             raise Http404 from None
+
+    def detail_data(self, pk):
+        case = self.detail_case(pk)
         return self.detail_serializer_class(case, context=self.get_serializer_context()).data
 
+    def detail_response(self, pk, status_code=status.HTTP_200_OK):
+        """The case's detail with its ETag."""
+        case = self.detail_case(pk)
+        data = self.detail_serializer_class(case, context=self.get_serializer_context()).data
+        response = Response(data, status=status_code)
+        if getattr(case, "updated_at", None) is not None:
+            response["ETag"] = etag(case)
+        return response
+
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.detail_data(self.get_object().pk))
+        return self.detail_response(self.get_object().pk)
 
     def step(self, serializer_class, call):
         case = self.get_object()
@@ -172,4 +239,4 @@ class CaseViewSet(
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             call(self.request.user, case, serializer.validated_data)
-        return Response(self.detail_data(case.pk))
+        return self.detail_response(case.pk)

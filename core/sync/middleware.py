@@ -5,12 +5,14 @@
 - A POST with an ``Idempotency-Key`` header runs once per caller and key: a retry with the same key
   and the same request gets the first answer again (with ``Idempotent-Replayed: true``); the same key
   with a different request is refused (422 ``idempotency_key_reused``); a retry while the first call
-  still runs gets 409 ``idempotency_in_progress``. Answers of 5xx are not kept, so a retry runs
-  again. Keys are kept ``SYNC_IDEMPOTENCY_HOURS`` (pruned by a nightly task).
+  still runs gets 409 ``idempotency_in_progress``. Answers that say the call was not carried out
+  (5xx, and 401/403/429: a bad token, a missing scope, a rate limit) are not kept, so a retry runs
+  again once the cause is gone. Keys are kept ``SYNC_IDEMPOTENCY_HOURS`` (pruned by a nightly task).
 """
 
 import hashlib
 import json
+import tempfile
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,7 +22,9 @@ from django.utils.translation import gettext as _
 from core.sync.models import ApiToken, IdempotencyRecord, digest
 
 HEADER = "Idempotency-Key"
-KEPT_HEADERS = ("ETag", "Location", "Content-Language")
+KEPT_HEADERS = ("ETag", "Location", "Content-Language", "Error-Code", "Sync-Result")
+NOT_KEPT = {401, 403, 429}  # refused at the door: the call did not run
+CHUNK = 64 * 1024
 
 
 def error(status, code, detail, **headers):
@@ -49,6 +53,31 @@ def principal_of(request):
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
     return None
+
+
+def fingerprint_of(request):
+    """SHA-256 of the method, the path and the body. A body over DATA_UPLOAD_MAX_MEMORY_SIZE (a
+    multipart upload: files have their own, larger limit) is not read into memory, where
+    ``request.body`` would refuse it: it is hashed while spooled to a temporary file, which the
+    request then reads instead."""
+    hasher = hashlib.sha256(b"\n".join([request.method.encode(), request.get_full_path().encode()]))
+    hasher.update(b"\n")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None or length <= limit or getattr(request, "_read_started", False):
+        hasher.update(request.body)
+        return hasher.hexdigest()
+    # Lives as long as the request (closed and removed when collected).
+    spool = tempfile.SpooledTemporaryFile(max_size=CHUNK * 16)  # noqa: SIM115
+    while chunk := request._stream.read(CHUNK):
+        hasher.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    request._stream = spool
+    return hasher.hexdigest()
 
 
 class ApiRequestMiddleware:
@@ -93,10 +122,7 @@ class ApiRequestMiddleware:
         principal = principal_of(request)
         if principal is None:
             return self.get_response(request)  # authentication will refuse it
-        body = request.body
-        fingerprint = hashlib.sha256(
-            b"\n".join([request.method.encode(), request.get_full_path().encode(), body])
-        ).hexdigest()
+        fingerprint = fingerprint_of(request)
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
@@ -113,7 +139,7 @@ class ApiRequestMiddleware:
         except BaseException:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        if response.status_code >= 500 or response.streaming:
+        if response.status_code >= 500 or response.status_code in NOT_KEPT or response.streaming:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, api_filterset
 from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet
+from core.api.sync_write import SyncWriteMixin, sync_write_schema
 from sharing import filters, selectors, services
 from sharing.api.serializers import (
     ASSET_API_PROPERTIES,
@@ -55,6 +56,18 @@ ERRORS = {
 }
 
 # --- Assets ------------------------------------------------------------------------------------------
+
+ASSET_EXAMPLE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [105.8345, 21.036]},
+    "properties": {
+        "name": "Cột Ba Đình 01",
+        "code": "VT-T-0001",
+        "kind": "tower",
+        "owner": "VIETTEL",
+        "capacity": 4,
+    },
+}
 
 
 @extend_schema_view(
@@ -104,17 +117,33 @@ ERRORS = {
     partial_update=extend_schema(
         summary=_("Change some of an asset's data"), parameters=[IF_MATCH]
     ),
+    **sync_write_schema(
+        AssetSerializer,
+        summaries={
+            "destroy": _("Delete an asset (its owner or officials)"),
+            "get": _("One asset by its source and id"),
+            "put": _("Create or update an asset by its source and id (upsert)"),
+            "delete": _("Delete an asset by its source and id"),
+            "bulk": _("Create or update up to 1,000 assets (bulk upsert)"),
+        },
+        example=ASSET_EXAMPLE,
+    ),
 )
-class AssetViewSet(FeatureViewSet):
-    """The shared-asset register: every portal role reads it; owners and officials write."""
+class AssetViewSet(SyncWriteMixin, FeatureViewSet):
+    """The shared-asset register: every portal role reads it; owners and officials write (also
+    delete, upsert by source and bulk: core.api.sync_write)."""
 
     serializer_class = AssetSerializer
     filterset_class = api_filterset(filters.AssetFilter)
     geojson_geometry = "geometry"
     geojson_properties = ASSET_API_PROPERTIES
+    sync_resource = "assets"
 
     def get_queryset(self):
         return selectors.assets(self.request.user)
+
+    def may_write(self, user, instance):
+        return services.can_edit_asset(user, instance.owner_id)
 
     def perform_save(self, data, instance=None):
         return services.save_asset(self.request.user, instance, **data)
@@ -246,7 +275,7 @@ class SharingRequestViewSet(CaseViewSet):
             point=data.get("point"),
             radius_m=data.get("radius_m"),
         )
-        return Response(self.detail_data(req.pk), status=status.HTTP_201_CREATED)
+        return self.detail_response(req.pk, status.HTTP_201_CREATED)
 
     @_step_schema(SharingAcceptSerializer, _("Accept (owner): the tenancy is created"))
     @action(detail=True, methods=["post"])

@@ -22,6 +22,8 @@ from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
 from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet, FeatureWriteMixin
+from core.api.sync_write import SyncWriteMixin, sync_write_schema
+from core.permissions import is_city_official
 from stations import filters, selectors, services
 from stations.api.serializers import (
     SITE_PROPERTIES,
@@ -43,6 +45,33 @@ from stations.api.serializers import (
 from stations.models import Technology
 
 # --- Stations ------------------------------------------------------------------------------------------
+
+STATION_EXAMPLE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [105.8345, 21.036]},
+    "properties": {
+        "name": "Trạm Ba Đình 01",
+        "operator": "VIETTEL",
+        "code": "HN-BD-0001",
+        "structure_type": "monopole",
+        "structure_height_m": 30,
+        "land_category": "public_land",
+        "technologies": ["4G", "5G"],
+        "status": "operating",
+    },
+}
+SITE_EXAMPLE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [105.8345, 21.036]},
+    "properties": {
+        "name": "Trụ sở UBND phường Ba Đình",
+        "owner": "UBND_HN",
+        "address": "Phường Ba Đình",
+        "land_category": "public_building",
+        "building_height_m": 24,
+        "capacity": 2,
+    },
+}
 
 
 @extend_schema_view(
@@ -83,16 +112,31 @@ from stations.models import Technology
     partial_update=extend_schema(
         summary=_("Change some of a station's data"), parameters=[IF_MATCH]
     ),
+    **sync_write_schema(
+        StationSerializer,
+        summaries={
+            "destroy": _("Delete a station"),
+            "get": _("One station by its source and id"),
+            "put": _("Create or update a station by its source and id (upsert)"),
+            "delete": _("Delete a station by its source and id"),
+            "bulk": _("Create or update up to 1,000 stations (bulk upsert)"),
+        },
+        example=STATION_EXAMPLE,
+    ),
 )
-class StationViewSet(FeatureViewSet):
-    """The base-station register."""
+class StationViewSet(SyncWriteMixin, FeatureViewSet):
+    """The base-station register: also delete, upsert by source and bulk (core.api.sync_write)."""
 
     serializer_class = StationSerializer
     filterset_class = api_filterset(filters.StationFilter)
     geojson_properties = STATION_PROPERTIES
+    sync_resource = "stations"
 
     def get_queryset(self):
         return selectors.stations(self.request.user)
+
+    def may_write(self, user, instance):
+        return services.can_edit_station(user, instance.operator_id)
 
     def perform_save(self, data, instance=None):
         if instance is None:
@@ -116,8 +160,20 @@ class StationViewSet(FeatureViewSet):
     partial_update=extend_schema(
         summary=_("Change some of a public site's data (city officials)"), parameters=[IF_MATCH]
     ),
+    **sync_write_schema(
+        PublicSiteSerializer,
+        summaries={
+            "destroy": _("Withdraw a public site (city officials)"),
+            "get": _("One public site by its source and id"),
+            "put": _("Create or update a public site by its source and id (city officials)"),
+            "delete": _("Withdraw a public site by its source and id (city officials)"),
+            "bulk": _("Create or update up to 1,000 public sites (city officials)"),
+        },
+        example=SITE_EXAMPLE,
+    ),
 )
 class PublicSiteViewSet(
+    SyncWriteMixin,
     GeoJSONListMixin,
     FeatureWriteMixin,
     mixins.RetrieveModelMixin,
@@ -134,9 +190,13 @@ class PublicSiteViewSet(
     lookup_value_regex = UUID_PATTERN
     cursor_ordering = "id"
     geojson_properties = SITE_PROPERTIES
+    sync_resource = "public-sites"
 
     def get_queryset(self):
         return selectors.public_sites(self.request.user)
+
+    def may_write(self, user, instance):
+        return is_city_official(user)
 
     def perform_save(self, data, instance=None):
         return services.save_public_site(self.request.user, instance, **data)
@@ -196,7 +256,7 @@ class PermitApplicationViewSet(mixins.UpdateModelMixin, CaseViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = services.save_draft(request.user, **serializer.validated_data)
-        return Response(self.detail_data(application.pk), status=status.HTTP_201_CREATED)
+        return self.detail_response(application.pk, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -207,7 +267,7 @@ class PermitApplicationViewSet(mixins.UpdateModelMixin, CaseViewSet):
         if "location" in data and "commune" not in data:
             data["commune"] = None
         services.save_draft(request.user, application, **data)
-        return Response(self.detail_data(application.pk))
+        return self.detail_response(application.pk)
 
     @_action_schema(SubmitSerializer, _("Submit a draft (applicant)"))
     @action(detail=True, methods=["post"])
