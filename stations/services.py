@@ -191,8 +191,15 @@ def save_public_site(user, site=None, **data):
         site.full_clean(exclude=["commune", "owner"])
     except ValidationError as exc:
         raise InvalidInput(exc.message_dict) from exc
-    with acting_as(user):
-        site.save()
+    try:
+        with transaction.atomic(), acting_as(user):
+            site.save()
+    except IntegrityError as exc:  # a concurrent writer took the same source and external id
+        if "publicsite_source_external_id_uniq" in str(exc):
+            raise InvalidInput(
+                {"external_id": [_("A public site with this source and external id exists.")]}
+            ) from exc
+        raise
     return site
 
 

@@ -162,6 +162,8 @@ SITE_PROPERTIES = {
     "taken": "taken",
     "conditions": "conditions",
     "status": "status",
+    "source": "source",
+    "external_id": "external_id",
     "updated_at": "updated_at",
 }
 
