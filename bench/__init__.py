@@ -12,4 +12,5 @@ SUITES = [
     "bench.cables",
     "bench.spam",
     "bench.reports",
+    "bench.sync",
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from core import views
+from core.sync import views as sync_views
 
 app_name = "core"
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("units/map.geojson", views.units_geojson, name="unit-geojson"),
     path("units/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path("organizations/", views.OrganizationListView.as_view(), name="organization-list"),
+    path("downloads/", sync_views.DownloadListView.as_view(), name="download-list"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
     path("imports/<uuid:public_id>/", views.import_job, name="import-job"),
     path(

@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -189,6 +188,7 @@ SPECTACULAR_SETTINGS = {
         "TenancyStatusEnum": "sharing.models.Tenancy.Status",
         "SharingRequestStatusEnum": "sharing.models.SharingRequest.Status",
         "CableProjectStatusEnum": "cables.models.CableProject.Status",
+        "WebhookDeliveryStatusEnum": "core.sync.models.WebhookDelivery.Status",
     },
 }
 
@@ -265,7 +265,13 @@ SYNC_IDEMPOTENCY_HOURS = env.int("SYNC_IDEMPOTENCY_HOURS", default=48)
 SYNC_BULK_MAX = 1000
 SYNC_WEBHOOK_MAX_ATTEMPTS = env.int("SYNC_WEBHOOK_MAX_ATTEMPTS", default=8)
 SYNC_WEBHOOK_TIMEOUT = env.float("SYNC_WEBHOOK_TIMEOUT", default=10.0)
+# Seconds before the first retry of a webhook delivery; doubled each attempt (core.sync.webhooks).
+SYNC_WEBHOOK_BACKOFF = env.float("SYNC_WEBHOOK_BACKOFF", default=30.0)
+# Days the delivery log keeps delivered deliveries (failed ones: three times as long).
+SYNC_WEBHOOK_LOG_DAYS = env.int("SYNC_WEBHOOK_LOG_DAYS", default=30)
 SYNC_DOWNLOADS_KEEP = env.int("SYNC_DOWNLOADS_KEEP", default=7)
+# Records per query when the nightly downloads are written (core.sync.downloads).
+SYNC_DOWNLOADS_BATCH = env.int("SYNC_DOWNLOADS_BATCH", default=5000)
 
 PGHISTORY_DEFAULT_TRACKERS = None  # set in core.history: insert, update and delete
 

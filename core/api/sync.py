@@ -53,7 +53,7 @@ def _limit(request):
     raw = request.query_params.get("limit")
     if raw is None:
         return feed.DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= feed.MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= feed.MAX_LIMIT:
         raise feed.InvalidLimit()
     return int(raw)
 
@@ -95,9 +95,15 @@ class ChangesView(APIView):
                     "`invalid_cursor` (never issued here), `unknown_type`, `invalid_limit`."
                 ),
             ),
-            401: OpenApiResponse(ERROR, description=_("`token_invalid`, `token_expired`.")),
+            401: OpenApiResponse(
+                ERROR, description=_("`token_invalid`, `token_expired`, `client_disabled`.")
+            ),
+            403: OpenApiResponse(ERROR, description=_("`network_not_allowed`.")),
             410: OpenApiResponse(
                 ERROR, description=_("`cursor_expired`: older than what is kept.")
+            ),
+            429: OpenApiResponse(
+                ERROR, description=_("`throttled`: wait the seconds the `Retry-After` header says.")
             ),
         },
         examples=[
@@ -147,8 +153,15 @@ class ChangesHeadView(APIView):
 
     @extend_schema(
         summary=_("The change feed's current position"),
+        description=_(
+            "A cursor at the feed's end: changes committed after this call come after it. "
+            "Mostly useful right after a full copy of the data taken at the same moment."
+        ),
         responses={
-            200: OpenApiResponse({"type": "object", "properties": {"cursor": {"type": "string"}}})
+            200: OpenApiResponse({"type": "object", "properties": {"cursor": {"type": "string"}}}),
+            401: OpenApiResponse(
+                ERROR, description=_("`token_invalid`, `token_expired`, `client_disabled`.")
+            ),
         },
     )
     def get(self, request):

@@ -2,12 +2,18 @@
 resource and a rate limit per client (DRF throttle on the Redis cache).
 
 Every refusal names a machine-readable ``code`` (core.api.exceptions adds it to the body):
-``token_missing``/``token_invalid``/``token_expired``/``client_disabled`` (401),
-``network_not_allowed``/``scope_missing`` (403), ``throttled`` (429).
+``token_invalid``/``token_expired``/``client_disabled`` (401; no credentials at all:
+DRF's ``not_authenticated``), ``network_not_allowed``/``scope_missing`` (403), ``throttled`` (429).
+
+The scope is checked twice on purpose: by ``HasScope`` (a default permission class) and again when
+the token is authenticated, so a view that sets its own ``permission_classes`` cannot open a
+resource to a client without the scope.
 """
 
+import ipaddress
 from datetime import timedelta
 
+import pghistory
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,15 +38,20 @@ def parse_rate(rate):
 
 
 def client_address(request):
-    """The caller's address: REMOTE_ADDR, or the first X-Forwarded-For hop when the proxy in front
-    is trusted (setting SYNC_TRUSTED_PROXY_COUNT > 0)."""
+    """The caller's address: REMOTE_ADDR, or, behind SYNC_TRUSTED_PROXY_COUNT trusted proxies, the
+    X-Forwarded-For hop the outermost trusted proxy saw (the N-th from the right). X-Forwarded-For
+    is ignored when no proxy is trusted. "" when the address is not an IP address."""
     hops = settings.SYNC_TRUSTED_PROXY_COUNT
+    address = request.META.get("REMOTE_ADDR", "")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if hops and forwarded:
         chain = [a.strip() for a in forwarded.split(",") if a.strip()]
         if len(chain) >= hops:
-            return chain[-hops]
-    return request.META.get("REMOTE_ADDR", "")
+            address = chain[-hops]
+    try:
+        return str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        return ""
 
 
 def scope_name(path):
@@ -52,6 +63,26 @@ def scope_name(path):
 def client_of(user):
     """The ApiClient a request was authenticated for by token (None for a browser session)."""
     return getattr(user, "sync_client", None)
+
+
+# Reference data and the feed itself are open to every client (the feed gives only the types it
+# may read).
+SCOPE_FREE = frozenset({"", "organizations", "units", "changes", "downloads"})
+
+
+def check_scope(client, request):
+    """Refuse (403 ``scope_missing``) a request ``client`` has no scope for: the read scope of the
+    resource for GET, HEAD and OPTIONS, its write scope for anything else."""
+    resource = scope_name(request.path_info)
+    if resource in SCOPE_FREE:
+        return
+    need = "read" if request.method in SAFE_METHODS else "write"
+    if not client.may(resource, need):
+        raise exceptions.PermissionDenied(
+            _("This client has no %(need)s scope on %(resource)s.")
+            % {"need": need, "resource": resource},
+            code="scope_missing",
+        )
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -98,7 +129,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         address = client_address(request)
         if not client.network_allowed(address):
             raise exceptions.PermissionDenied(
-                _("Calls from %(address)s are not allowed for this client.") % {"address": address},
+                _("Calls from %(address)s are not allowed for this client.")
+                % {"address": address or _("an unknown address")},
                 code="network_not_allowed",
             )
         if token.last_used_at is None or token.last_used_at < now - USED_EVERY:
@@ -106,8 +138,13 @@ class ApiTokenAuthentication(BaseAuthentication):
             type(client).objects.filter(pk=client.pk).update(
                 last_used_at=now, last_used_ip=address or None
             )
+        check_scope(client, request)
         user.sync_client = client
         user.organization = client.organization
+        # Every write of this request is recorded in the history with the client's identity, even
+        # by a service that does not call core.history.acting_as (a no-op outside a request's
+        # pghistory context).
+        pghistory.context(user=user.pk, api_client=client.name, api_client_id=str(client.public_id))
         return user, token
 
     def authenticate_header(self, request):
@@ -121,22 +158,12 @@ class HasScope(BasePermission):
     …), the same names as the change feed's types; reference data and the feed itself
     (``SCOPE_FREE``) are open to every client (the feed gives only the types it may read)."""
 
-    SCOPE_FREE = {"", "organizations", "units", "changes", "downloads"}
+    SCOPE_FREE = SCOPE_FREE
 
     def has_permission(self, request, view):
         client = client_of(request.user)
-        if client is None:
-            return True
-        resource = scope_name(request.path_info)
-        if resource in self.SCOPE_FREE:
-            return True
-        need = "read" if request.method in SAFE_METHODS else "write"
-        if not client.may(resource, need):
-            raise exceptions.PermissionDenied(
-                _("This client has no %(need)s scope on %(resource)s.")
-                % {"need": need, "resource": resource},
-                code="scope_missing",
-            )
+        if client is not None:
+            check_scope(client, request)
         return True
 
 
@@ -159,7 +186,8 @@ class ApiClientThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         client = client_of(request.user)
-        return f"throttle_api_client_{client.pk}" if client else None
+        # By public id, not pk: the Redis cache is shared by every instance (and test database).
+        return f"throttle_api_client_{client.public_id}" if client else None
 
     def parse_rate(self, rate):
         return parse_rate(rate) if rate else (None, None)

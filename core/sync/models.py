@@ -151,9 +151,10 @@ class ApiClient(BaseModel):
             ip = ipaddress.ip_address(address)
         except ValueError:
             return False
-        return any(
-            ip in ipaddress.ip_network(n.strip(), strict=False) for n in self.allowed_networks
-        )
+        # An IPv4 caller seen through a dual-stack socket (::ffff:203.0.113.5) is that IPv4 address.
+        candidates = [ip, ip.ipv4_mapped] if ip.version == 6 and ip.ipv4_mapped else [ip]
+        networks = [ipaddress.ip_network(n.strip(), strict=False) for n in self.allowed_networks]
+        return any(a in n for a in candidates for n in networks if a.version == n.version)
 
 
 class ApiToken(models.Model):

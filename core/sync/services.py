@@ -1,5 +1,6 @@
 """Writes of core.sync: API clients and tokens (administrators), webhooks (a client for itself)."""
 
+import re
 import secrets
 
 from django.contrib.auth.models import Group
@@ -9,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
-from core.exceptions import InvalidInput, PermissionDenied
+from core.exceptions import DomainError, InvalidInput, PermissionDenied
 from core.history import acting_as
-from core.sync.models import ApiClient, ApiToken, Webhook
+from core.sync.models import ApiClient, ApiToken, Webhook, WebhookDelivery
 
 
 def _is_admin(user):
@@ -25,6 +26,65 @@ def _check(obj, exclude=()):
         obj.full_clean(exclude=list(exclude))
     except ValidationError as exc:
         raise InvalidInput(exc.message_dict) from exc
+
+
+def service_username(name):
+    """The username of the service account of the client called ``name``."""
+    return f"api:{name}"[:150]
+
+
+def name_in_use(name, username=None):
+    """Whether a new client may not be called ``name`` (a client or a user has it already)."""
+    from core.models import User
+
+    return (
+        ApiClient.objects.filter(name=name).exists()
+        or User.objects.filter(username=username or service_username(name)).exists()
+    )
+
+
+def scope_names():
+    """The names a scope may be given for: every first URL segment after /api/v1/ (stations,
+    public-sites, assets, cable-segments, permit-applications …) and every synced resource, sorted."""
+    from django.urls import URLResolver, get_resolver
+
+    from core import sync
+
+    names = set(sync.resources())
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).lstrip("^").replace("\\", "")
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif route.startswith("api/v1/"):
+                segment = re.split(r"[/.($?]", route[len("api/v1/") :], maxsplit=1)[0]
+                if segment and re.fullmatch(r"[a-z0-9-]+", segment):
+                    names.add(segment)
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(names)
+
+
+def unknown_scope_names(scopes):
+    """The keys of ``scopes`` that name no resource of the API ("*" stands for all of them)."""
+    if not isinstance(scopes, dict):
+        return []
+    known = set(scope_names()) | {"*"}
+    return sorted(k for k in scopes if k not in known)
+
+
+def _check_scope_names(scopes):
+    unknown = unknown_scope_names(scopes)
+    if unknown:
+        raise InvalidInput(
+            {
+                "scopes": [
+                    _("Unknown resource(s): %(names)s. Known: %(known)s, or * for all.")
+                    % {"names": ", ".join(unknown), "known": ", ".join(scope_names())}
+                ]
+            }
+        )
 
 
 @transaction.atomic
@@ -45,12 +105,10 @@ def create_client(
 
     if admin is not None and not _is_admin(admin):
         raise PermissionDenied()
-    username = username or f"api:{name}"[:150]
-    if (
-        User.objects.filter(username=username).exists()
-        or ApiClient.objects.filter(name=name).exists()
-    ):
+    username = username or service_username(name)
+    if name_in_use(name, username):
         raise InvalidInput({"name": [_("An API client with this name exists.")]})
+    _check_scope_names(scopes)
     with acting_as(admin, action="sync.create_client"):
         user = User(username=username, organization=organization, first_name=name[:150])
         user.set_unusable_password()
@@ -78,6 +136,7 @@ def save_client(admin, client):
     service account follows the client's organisation and active state."""
     if admin is not None and not _is_admin(admin):
         raise PermissionDenied()
+    _check_scope_names(client.scopes)
     _check(client, exclude=["user", "created_by"])
     with acting_as(admin, action="sync.save_client"):
         client.save()
@@ -97,6 +156,14 @@ def issue_token(admin, client, expires_at=None, revoke_others=False):
         client.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     _token, raw = ApiToken.issue(client, expires_at=expires_at or client.expires_at)
     return raw
+
+
+@transaction.atomic
+def revoke_tokens(admin, client):
+    """Revoke every token of ``client`` still valid; returns how many."""
+    if admin is not None and not _is_admin(admin):
+        raise PermissionDenied()
+    return client.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 @transaction.atomic
@@ -122,15 +189,10 @@ def _webhook_owner(user, client):
         raise PermissionDenied()
 
 
-@transaction.atomic
-def save_webhook(user, client, webhook=None, *, url, types=(), is_active=True):
-    """Register (or change) a webhook of ``client``: the client itself or an administrator.
-    A new webhook starts at the feed's head (it is told of changes from now on); returns it with
-    ``secret`` (shown to the caller to check signatures)."""
+def check_webhook_types(client, types):
+    """InvalidInput unless every type is a synced resource that ``client`` may read."""
     from core import sync
-    from core.sync.feed import head_seq
 
-    _webhook_owner(user, client)
     unknown = [t for t in types if t not in sync.resources()]
     if unknown:
         raise InvalidInput({"types": [_("Unknown type(s): %(t)s.") % {"t": ", ".join(unknown)}]})
@@ -139,8 +201,23 @@ def save_webhook(user, client, webhook=None, *, url, types=(), is_active=True):
         raise InvalidInput(
             {"types": [_("The client may not read: %(t)s.") % {"t": ", ".join(not_readable)}]}
         )
+
+
+@transaction.atomic
+def save_webhook(user, client, webhook=None, *, url, types=(), is_active=True):
+    """Register (or change) a webhook of ``client``: the client itself or an administrator.
+    A new webhook starts at the feed's head (it is told of changes from now on); returns it with
+    ``secret`` (shown to the caller to check signatures)."""
+    from core.sync.feed import head_seq
+
+    _webhook_owner(user, client)
+    check_webhook_types(client, types)
     if webhook is None:
-        webhook = Webhook(client=client, secret=secrets.token_hex(32), after_seq=head_seq())
+        webhook = Webhook(client=client)
+    if webhook.pk is None:  # new (the admin passes its unsaved form instance)
+        webhook.client = client
+        webhook.secret = secrets.token_hex(32)
+        webhook.after_seq = head_seq()
     webhook.url = url
     webhook.types = sorted(set(types))
     webhook.is_active = is_active
@@ -155,3 +232,44 @@ def delete_webhook(user, webhook):
     _webhook_owner(user, webhook.client)
     with acting_as(user, action="sync.delete_webhook"):
         webhook.delete()
+
+
+class WebhookInactive(DomainError):
+    status_code = 409
+    code = "webhook_inactive"
+    default_message = _("This webhook is switched off: switch it on before re-sending.")
+
+
+@transaction.atomic
+def resend_delivery(user, delivery, queue=None):
+    """Send a delivery again from its first attempt (a failed one, or one the subscriber lost):
+    an administrator or the webhook's own client. The task is queued after the commit."""
+    from core.sync.webhooks import queue_delivery
+
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("webhook__client")
+        .get(pk=delivery.pk)
+    )
+    _webhook_owner(user, delivery.webhook.client)
+    if not delivery.webhook.is_active:
+        raise WebhookInactive()
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.attempts = 0
+    delivery.response_status = None
+    delivery.error = ""
+    delivery.delivered_at = None
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "response_status",
+            "error",
+            "delivered_at",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+    transaction.on_commit(lambda: queue_delivery(delivery.pk, queue=queue))
+    return delivery
