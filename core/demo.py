@@ -19,8 +19,12 @@ DEMO_USERS = [
 
 # API clients (core.sync): name (= its service account's username), organisation, scopes.
 DEMO_CLIENTS = [
-    ("cucvt-sync", "CUC_VT", {"*": "read", "stations": "write", "assets": "write"}),
-    ("viettel-oss", "VIETTEL", {"stations": "write", "assets": "write", "public-sites": "read"}),
+    ("cucvt-sync", "CUC_VT", {"*": "read", "webhooks": "write"}),
+    (
+        "viettel-oss",
+        "VIETTEL",
+        {"stations": "write", "assets": "write", "public-sites": "read", "webhooks": "write"},
+    ),
 ]
 
 
