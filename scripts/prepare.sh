@@ -15,3 +15,5 @@ else
   echo "No boundary file in $DATA: the map shows units without borders (manage.py import_boundaries FILE)."
 fi
 $PY manage.py load_demo_data
+# Today's public register downloads (rebuilt nightly by Celery beat), so /downloads/ has files at once.
+$PY manage.py shell -v 0 -c "from core.sync import downloads; print('downloads:', ', '.join(f'{d.resource}.{d.format} ({d.rows})' for d in downloads.build()))"
