@@ -781,7 +781,10 @@ def test_the_command_rotates_a_token(api_client):
         (["--rotate", "taken", "--scope", "*=write"], "--rotate takes only --expires"),
     ],
 )
-def test_the_command_refuses_bad_input_clearly(org, args, message):
+def test_the_command_refuses_bad_input_clearly(org, args, message, settings):
+    settings.LANGUAGE_CODE = (
+        "en"  # commands speak the site's language; the messages are read in English
+    )
     services.create_client(None, name="taken", organization=org("CUC_VT"))
     tokens = ApiToken.objects.count()
     with pytest.raises(CommandError, match=re.escape(message)):
@@ -790,7 +793,8 @@ def test_the_command_refuses_bad_input_clearly(org, args, message):
     assert ApiToken.objects.count() == tokens
 
 
-def test_the_command_will_not_rotate_for_a_disabled_or_expired_client(org):
+def test_the_command_will_not_rotate_for_a_disabled_or_expired_client(org, settings):
+    settings.LANGUAGE_CODE = "en"
     client, _raw = services.create_client(None, name="old", organization=org("CUC_VT"))
     ApiClient.objects.filter(pk=client.pk).update(expires_at=timezone.now() - timedelta(days=1))
     with pytest.raises(CommandError, match="expired"):
