@@ -43,7 +43,7 @@ from core import sync
 from core.api.fields import GeoJSONGeometryField
 from core.api.mixins import IF_MATCH, check_if_match
 from core.exceptions import DomainError, InvalidInput, PermissionDenied
-from core.sync.auth import client_of
+from core.sync import services as sync_services
 
 SOURCE_RE = r"[A-Za-z0-9_.-]{1,64}"
 EXTERNAL_ID_RE = r"[^/]{1,128}"
@@ -62,14 +62,6 @@ NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 KEY_FIELDS = ("source", "external_id")
 SOURCE_RULE = gettext_lazy("Use 1 to 64 letters, digits, '_', '.' or '-'.")
 EXTERNAL_ID_RULE = gettext_lazy("Use 1 to 128 characters, without '/'.")
-
-
-class SourceNotOwned(APIException):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_detail = gettext_lazy(
-        "A client writes only the records of its own source (its organisation's code)."
-    )
-    default_code = "source_not_owned"
 
 
 class BatchTooLarge(APIException):
@@ -373,22 +365,15 @@ class SyncWriteMixin:
     # --- helpers ---
 
     def check_source_owned(self, source):
-        client = client_of(self.request.user)
-        if client is not None and source != client.organization.code:
-            raise SourceNotOwned(
-                _("This client writes only records of source “%(own)s”, not “%(source)s”.")
-                % {"own": client.organization.code, "source": source}
-            )
+        sync_services.ensure_source_owned(self.request.user, source)
 
     def source_error(self, source):
-        client = client_of(self.request.user)
-        if client is not None and isinstance(source, str) and source != client.organization.code:
-            return {
-                "source": [
-                    _("This client writes only records of source “%(own)s”.")
-                    % {"own": client.organization.code}
-                ]
-            }
+        if not isinstance(source, str):
+            return {}
+        try:
+            sync_services.ensure_source_owned(self.request.user, source)
+        except sync_services.SourceNotOwned as exc:
+            return {"source": [str(exc.message)]}
         return {}
 
     def find_by_source(self, source, external_id, lock=False):

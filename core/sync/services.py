@@ -273,3 +273,26 @@ def resend_delivery(user, delivery, queue=None):
     )
     transaction.on_commit(lambda: queue_delivery(delivery.pk, queue=queue))
     return delivery
+
+
+# --- Records another organisation owns --------------------------------------------------------------
+
+
+class SourceNotOwned(PermissionDenied):
+    code = "source_not_owned"
+    default_message = _(
+        "A client writes only the records of its own source (its organisation's code)."
+    )
+
+
+def ensure_source_owned(user, source):
+    """A token client writes only records of its own source (its organisation's code); people
+    signed in write any source their services allow."""
+    from core.sync.auth import client_of
+
+    client = client_of(user)
+    if client is not None and source != client.organization.code:
+        raise SourceNotOwned(
+            _("This client writes only records of source “%(own)s”, not “%(source)s”.")
+            % {"own": client.organization.code, "source": source}
+        )
