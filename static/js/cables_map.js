@@ -1,4 +1,5 @@
 // Maps of the cables app. GeoJSON comes from the page or from PostgreSQL; these functions only draw it.
+// Every value reaches the page as text: DOM nodes (textContent) or hi.escapeHtml (static/js/escape.js).
 //   cablesSegmentsMapInit: the city map, segments in the visible box coloured by progress or status
 //   cablesProjectMapInit:  one project's segments coloured by progress
 //   cablesLinesMapInit:    civil-works routes (the data sits in "<map id>-data")

@@ -1,4 +1,5 @@
 // Maps of the sharing app. The GeoJSON is written by PostgreSQL; these functions only draw it.
+// Every value reaches the page as text: DOM nodes (textContent) or hi.escapeHtml (static/js/escape.js).
 //   assetsMapInit: shareable assets in the visible box; points clustered, duct routes as lines,
 //                  coloured by kind or by free capacity, with "ask to share" for other operators
 //   assetMapInit:  one asset's point or route
@@ -23,7 +24,7 @@
     size = size || 14;
     return L.divIcon({
       className: "",
-      html: '<div class="map-dot" style="width:' + size + "px;height:" + size + "px;background:" + colour + '"></div>',
+      html: hi.html`<div class="map-dot" style="width:${size}px;height:${size}px;background:${colour}"></div>`,
       iconSize: [size, size],
       iconAnchor: [size / 2, size / 2],
       popupAnchor: [0, -size / 2]

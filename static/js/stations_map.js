@@ -1,4 +1,5 @@
 // Maps of the stations app. The GeoJSON is written by PostgreSQL; these functions only draw it.
+// Every value reaches the page as text: DOM nodes (textContent) or hi.escapeHtml (static/js/escape.js).
 //   stationsMapInit: the register, clustered, coloured by operator, reloaded for the visible box
 //   sitesMapInit:    public sites coloured by status, with "apply here" for operator staff
 //   pointsMapInit:   a small map of one point (and, for an application, the structures around it)
@@ -14,8 +15,7 @@
     size = size || 14;
     return L.divIcon({
       className: "",
-      html: '<div class="map-dot ' + (extraClass || "") + '" style="width:' + size + "px;height:" +
-        size + "px;background:" + colour + '"></div>',
+      html: hi.html`<div class="map-dot ${extraClass || ""}" style="width:${size}px;height:${size}px;background:${colour}"></div>`,
       iconSize: [size, size],
       iconAnchor: [size / 2, size / 2],
       popupAnchor: [0, -size / 2]
@@ -142,7 +142,7 @@
     var main = data.site || (data.lon !== undefined ? data : null);
     var group = L.featureGroup().addTo(map);
     if (main) {
-      L.marker([main.lat, main.lon], { title: main.label || "" }).bindTooltip(main.label || "").addTo(group);
+      L.marker([main.lat, main.lon], { title: main.label || "" }).bindTooltip(hi.escapeHtml(main.label)).addTo(group);
       if (data.radius) {
         L.circle([main.lat, main.lon], { radius: data.radius, weight: 1, fillOpacity: 0.05 }).addTo(group);
       }
@@ -150,7 +150,7 @@
     (data.candidates || []).forEach(function (c) {
       var text = c.code + " · " + (c.operator_name || c.operator) + " · " + Math.round(c.distance_m) + " m";
       L.marker([c.lat, c.lon], { icon: dot(c.colour || "#f59e0b", "candidate"), title: text })
-        .bindTooltip(text).addTo(group);
+        .bindTooltip(hi.escapeHtml(text)).addTo(group);
     });
     if (group.getLayers().length) map.fitBounds(group.getBounds(), { maxZoom: 17, padding: [20, 20] });
     map.getContainer().dataset.features = (main ? 1 : 0) + (data.candidates || []).length;
