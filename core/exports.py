@@ -10,8 +10,10 @@ import datetime
 import io
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 EXPORT_LIMIT = 100_000
@@ -137,6 +139,26 @@ def xlsx_response(queryset, columns, filename, limit=EXPORT_LIMIT, title=None):
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def xlsx_max_rows():
+    """The most rows an XLSX export holds (EXPORT_MAX_ROWS): a workbook is built in the request,
+    and a bigger one would run into the worker's timeout. CSV streams and is not capped by it."""
+    return settings.EXPORT_MAX_ROWS
+
+
+def xlsx_too_large(queryset):
+    """True when ``queryset`` has more rows than an XLSX export may hold (counted up to the cap
+    plus one, never the whole table)."""
+    cap = xlsx_max_rows()
+    return queryset[: cap + 1].count() > cap
+
+
+def xlsx_too_large_message():
+    return _(
+        "This list has more than %(limit)s rows, too many for one Excel file. Filter it to fewer "
+        "rows, or export it as CSV."
+    ) % {"limit": number_format(xlsx_max_rows(), force_grouping=True)}
 
 
 def export_response(fmt, queryset, columns, filename, limit=EXPORT_LIMIT, title=None):

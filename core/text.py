@@ -35,3 +35,38 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", stripped).strip()
+
+
+# --- Codes and identifiers -------------------------------------------------------------------------
+# C0 and C1 control characters (NUL, ESC, DEL, NEL …) and the invisible marks that reorder or hide
+# text (bidi embeddings, overrides and isolates, LRM/RLM, zero-width characters, BOM): in a code or
+# an identifier they make two different values look the same ("SITE\u202e10" reads "SITE01"), so
+# a look-up or a review sees something other than what is stored.
+_HIDDEN_IN_IDENTIFIERS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The control and bidi characters of ``text`` that no code or identifier may hold, as U+XXXX."""
+    if not isinstance(text, str):
+        return []
+    return sorted({f"U+{ord(ch):04X}" for ch in _HIDDEN_IN_IDENTIFIERS.findall(text)})
+
+
+def validate_identifier(value):
+    """Model-field validator of codes and identifiers (station code, source, external id …):
+    refuses control characters and bidi overrides with a message that names them."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext
+
+    found = hidden_characters(value)
+    if found:
+        raise ValidationError(
+            gettext(
+                "Remove the control or text-direction characters (%(chars)s): a code must read as "
+                "it is stored."
+            )
+            % {"chars": ", ".join(found)},
+            code="hidden_characters",
+        )

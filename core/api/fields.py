@@ -116,9 +116,27 @@ def _points(coords):
         yield from _points(part)
 
 
+def _has_extra_coordinates(value):
+    """Whether a GeoJSON dict's ``coordinates`` hold a position of more than two numbers."""
+    if not isinstance(value, dict):
+        return False
+    stack = [value.get("coordinates")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            if item and all(isinstance(n, int | float) for n in item):
+                if len(item) > 2:
+                    return True
+            else:
+                stack.extend(item)
+    return False
+
+
 class GeoJSONGeometryField(GeometryField):
     """A GeoJSON geometry of the type(s) in ``geometry_type`` in WGS 84 (lon, lat); rounded to
-    ``PRECISION`` on output; a third coordinate (height) is dropped."""
+    ``PRECISION`` on output. A third coordinate (a height, or 1e308) is refused with a field error:
+    the register keeps no heights in its geometries, and dropping it silently would store something
+    other than what was sent."""
 
     geometry_type: str | tuple = "Point"
     default_error_messages = {
@@ -129,6 +147,10 @@ class GeoJSONGeometryField(GeometryField):
         "srid": _("Give the coordinates in WGS 84 (longitude, latitude)."),
         "range": _("Longitude must be within -180..180 and latitude within -90..90."),
         "empty": _("The geometry has no coordinates."),
+        "z": _(
+            "Give two coordinates per position (longitude, latitude): a third coordinate (height) "
+            "is not stored."
+        ),
     }
 
     def __init__(self, **kwargs):
@@ -154,6 +176,8 @@ class GeoJSONGeometryField(GeometryField):
             )
         if geometry.empty:
             self.fail("empty")
+        if geometry.hasz or _has_extra_coordinates(value):
+            self.fail("z")
         for x, y, *_z in _points(geometry.coords):
             if not (math.isfinite(x) and math.isfinite(y)):
                 self.fail("range")
@@ -229,3 +253,22 @@ class FeatureSerializerExtension(GeoFeatureModelSerializerExtension):
             properties = schema["properties"]["properties"]["properties"]
             schema["properties"]["properties"]["properties"] = {"id": id_schema, **properties}
         return schema
+
+
+def refuse_booleans_as_numbers():
+    """JSON ``true``/``false`` is not a number: DRF's FloatField reads it as 1.0/0.0 (``float(True)``),
+    so "a boolean as metres of duct" was stored. Every number field of every serializer (model,
+    GeoJSON or plain, whoever declares it) refuses a boolean with the field's own "invalid" message.
+    Called once from CoreConfig.ready()."""
+    for cls in (serializers.IntegerField, serializers.FloatField, serializers.DecimalField):
+        if getattr(cls.to_internal_value, "refuses_booleans", False):
+            continue
+        parse = cls.to_internal_value
+
+        def to_internal_value(self, data, _parse=parse):
+            if isinstance(data, bool):
+                self.fail("invalid")
+            return _parse(self, data)
+
+        to_internal_value.refuses_booleans = True
+        cls.to_internal_value = to_internal_value
