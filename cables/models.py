@@ -1,10 +1,10 @@
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import CountField, MetresField, SizeField, SmallCountField, YearField
 from core.history import track
 from core.models import (
     AdministrativeUnit,
@@ -15,7 +15,7 @@ from core.models import (
     User,
     dated_constraint,
 )
-from core.text import fold
+from core.text import fold, validate_identifier
 
 
 @track()
@@ -30,7 +30,7 @@ class CableProject(BaseModel):
         SUSPENDED = "suspended", _("Suspended")
         CANCELLED = "cancelled", _("Cancelled")
 
-    code = models.CharField(_("code"), max_length=50, unique=True)
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[validate_identifier])
     name = models.CharField(_("name"), max_length=255)
     lead_agency = models.ForeignKey(
         Organization,
@@ -46,9 +46,7 @@ class CableProject(BaseModel):
         limit_choices_to={"kind": Organization.Kind.OPERATOR},
     )
     programme = models.CharField(_("plan or programme"), max_length=255, blank=True)
-    year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)], db_index=True
-    )
+    year = YearField(_("year"), min_value=2000, db_index=True)
     streets = models.TextField(_("streets covered"), blank=True)
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
@@ -96,7 +94,7 @@ class CableSegment(BaseModel):
     )
     name = models.CharField(_("street section"), max_length=255)
     route = models.LineStringField(_("route"), srid=4326)
-    length_m = models.FloatField(_("length (m)"), editable=False)
+    length_m = MetresField(_("length (m)"), editable=False)
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     operator = models.ForeignKey(
         Organization,
@@ -107,9 +105,7 @@ class CableSegment(BaseModel):
         verbose_name=_("responsible operator"),
         limit_choices_to={"kind": Organization.Kind.OPERATOR},
     )
-    bores = models.PositiveSmallIntegerField(
-        _("duct bores"), default=4, validators=[MinValueValidator(1), MaxValueValidator(200)]
-    )
+    bores = SmallCountField(_("duct bores"), default=4, min_value=1, max_value=200)
     communes = models.ManyToManyField(
         AdministrativeUnit,
         through="SegmentCommune",
@@ -153,7 +149,7 @@ class SegmentCommune(models.Model):
 
     segment = models.ForeignKey(CableSegment, on_delete=models.CASCADE, related_name="pieces")
     commune = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
-    length_m = models.FloatField()
+    length_m = MetresField()
 
     class Meta:
         constraints = [
@@ -171,16 +167,10 @@ class ProgressUpdate(TimestampedModel):
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
     )
     reported_on = models.DateField(_("date of the work"))
-    duct_built_m = models.FloatField(
-        _("duct built (m)"), default=0, validators=[MinValueValidator(0)]
-    )
-    cable_pulled_m = models.FloatField(
-        _("cable pulled in (m)"), default=0, validators=[MinValueValidator(0)]
-    )
-    overhead_removed_m = models.FloatField(
-        _("overhead cable removed (m)"), default=0, validators=[MinValueValidator(0)]
-    )
-    poles_removed = models.PositiveIntegerField(_("poles removed"), default=0)
+    duct_built_m = MetresField(_("duct built (m)"), default=0, max_value=100_000)
+    cable_pulled_m = MetresField(_("cable pulled in (m)"), default=0, max_value=100_000)
+    overhead_removed_m = MetresField(_("overhead cable removed (m)"), default=0, max_value=100_000)
+    poles_removed = CountField(_("poles removed"), default=0, max_value=10_000)
     note = models.TextField(_("note"), blank=True)
     corrects = models.OneToOneField(
         "self",
@@ -217,7 +207,7 @@ class ProgressPhoto(models.Model):
     update = models.ForeignKey(ProgressUpdate, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("photo"), upload_to=photo_upload_to, max_length=300)
     content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
+    size = SizeField()
 
 
 @track()
@@ -268,9 +258,7 @@ class CivilWorksRegistration(TimestampedModel):
         Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("operator")
     )
     need = models.CharField(_("what"), max_length=10, choices=Need.choices)
-    bores = models.PositiveSmallIntegerField(
-        _("bores"), default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
-    )
+    bores = SmallCountField(_("bores"), default=1, min_value=1, max_value=50)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 

@@ -64,7 +64,7 @@ def project_totals(project_ids, as_of=None):
                COALESCE(SUM(d.duct), 0) / 1000.0 AS km_duct_built,
                COALESCE(SUM(d.cable), 0) / 1000.0 AS km_cable_pulled,
                COALESCE(SUM(d.overhead), 0) / 1000.0 AS km_overhead_removed,
-               COALESCE(SUM(d.poles), 0)::int AS poles_removed
+               COALESCE(SUM(d.poles), 0)::bigint AS poles_removed
         FROM seg LEFT JOIN (
             SELECT segment_id, SUM(duct_built_m) duct, SUM(cable_pulled_m) cable,
                    SUM(overhead_removed_m) overhead, SUM(poles_removed) poles

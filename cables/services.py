@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from cables.models import (
     ProgressUpdate,
 )
 from core.exceptions import ImportRejected, InvalidInput, InvalidTransition, PermissionDenied
+from core.fields import field_errors
 from core.files import check_upload
 from core.geo import check_location, check_route, length_m
 from core.history import acting_as
@@ -61,7 +63,58 @@ def can_report_on(user, project):
 
 
 def can_report(user, segment):
-    return can_report_on(user, segment.project)
+    """Who may post progress (metres, poles) on ``segment``, whatever the door: city officials; the
+    segment's responsible operator while it takes part in (or leads) the project; the lead agency
+    when it is a state agency, or on a segment without a responsible operator. An operator never
+    reports on another operator's segment, not even on a project it leads."""
+    project = segment.project
+    if is_city_official(user):
+        return True
+    if segment.operator_id is not None and acts_for(user, segment.operator_id):
+        return can_report_on(user, project)
+    if acts_for(user, project.lead_agency_id):
+        return segment.operator_id is None or project.lead_agency.kind == Organization.Kind.AGENCY
+    return False
+
+
+def reportable_segments(user, project):
+    """The project's segments ``user`` may report on: ``can_report`` as a queryset (the forms offer
+    these and no others)."""
+    segments = CableSegment.objects.filter(project=project)
+    if is_city_official(user):
+        return segments
+    leads = acts_for(user, project.lead_agency_id)
+    if leads and project.lead_agency.kind == Organization.Kind.AGENCY:
+        return segments
+    allowed = Q(pk__in=[])
+    if (
+        user.organization_id
+        and acts_for(user, user.organization_id)
+        and can_report_on(user, project)
+    ):
+        allowed |= Q(operator_id=user.organization_id)
+    if leads:
+        allowed |= Q(operator__isnull=True)
+    return segments.filter(allowed)
+
+
+def can_correct(user, update):
+    """A correction supersedes ``update`` (its figures stop counting): only the organisation that
+    reported it, or a city official, may post one."""
+    return is_city_official(user) or acts_for(user, update.operator_id)
+
+
+def correctable_updates(user, project):
+    """Updates of the project that ``user`` may correct: not yet corrected, on a segment the user
+    reports on, reported by the user's own organisation (any, for a city official)."""
+    updates = ProgressUpdate.objects.filter(
+        segment__in=reportable_segments(user, project), corrected_by__isnull=True
+    )
+    if is_city_official(user):
+        return updates
+    if not (user.organization_id and acts_for(user, user.organization_id)):
+        return updates.none()
+    return updates.filter(operator_id=user.organization_id)
 
 
 # --- Projects and segments ---------------------------------------------------------------------
@@ -202,11 +255,15 @@ def record_progress(
     the segment's length. Returns the update."""
     segment = (
         CableSegment.objects.select_for_update(of=("self",))
-        .select_related("project")
+        .select_related("project__lead_agency")
         .get(pk=segment.pk)
     )
-    if not can_access(user, segment.project) or not can_report(user, segment):
+    if not can_access(user, segment.project):
         raise PermissionDenied()
+    if not can_report(user, segment):
+        raise PermissionDenied(
+            _("Only the segment's responsible operator or a city official reports progress on it.")
+        )
     errors = {}
     if reported_on is None:
         errors["reported_on"] = [_("Give the date of the work.")]
@@ -222,11 +279,20 @@ def record_progress(
             errors[name] = [_("Metres cannot be negative.")]
     if poles_removed is None or poles_removed < 0:
         errors["poles_removed"] = [_("A count cannot be negative.")]
+    # The model fields' ranges (core.fields), for whichever door the values came through.
+    ranged = field_errors(ProgressUpdate, poles_removed=poles_removed, **values)
+    errors = {**ranged, **errors}
     if corrects is not None:
         if corrects.segment_id != segment.pk:
             errors["corrects"] = [_("The corrected update belongs to another segment.")]
         elif ProgressUpdate.objects.filter(corrects=corrects).exists():
             errors["corrects"] = [_("This update has already been corrected.")]
+        elif not can_correct(user, corrects):
+            errors["corrects"] = [
+                _(
+                    "Only the organisation that reported this update, or a city official, may correct it."
+                )
+            ]
     if errors:
         raise InvalidInput(errors)
     current = segment_totals([segment.pk]).get(segment.pk, {})

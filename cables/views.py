@@ -252,15 +252,15 @@ def _project_or_404(user, pk):
 
 
 def reportable_segments(user, project):
-    """The project's segments the user may report progress on (none for an onlooker)."""
-    segments = CableSegment.objects.filter(project=project).order_by("id")
-    return segments if services.can_report_on(user, project) else segments.none()
+    """The project's segments the user may report progress on (services.can_report's rule)."""
+    return services.reportable_segments(user, project).order_by("id")
 
 
-def open_updates(project):
-    """Updates of the project that a new report may correct (not yet corrected)."""
+def open_updates(user, project):
+    """Updates of the project that the user's new report may correct (not yet corrected, its own
+    organisation's unless a city official)."""
     return (
-        ProgressUpdate.objects.filter(segment__project=project, corrected_by__isnull=True)
+        services.correctable_updates(user, project)
         .select_related("segment", "operator")
         .order_by("-reported_on", "-id")
     )
@@ -338,7 +338,7 @@ def render_project(request, project, status=200, forms=None, import_errors=None)
             forms.get("progress")
             or ProgressForm(
                 segments=reportable,
-                updates=open_updates(project),
+                updates=open_updates(user, project),
                 initial={"reported_on": timezone.localdate()},
             )
         )
@@ -411,7 +411,10 @@ def progress_create(request, pk):
     if not reportable.exists():
         raise DjangoPermissionDenied
     form = ProgressForm(
-        request.POST, request.FILES, segments=reportable, updates=open_updates(project)
+        request.POST,
+        request.FILES,
+        segments=reportable,
+        updates=open_updates(request.user, project),
     )
     if form.is_valid():
         try:

@@ -19,7 +19,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from cables import filters, selectors, services
@@ -46,6 +45,7 @@ from cables.api.serializers import (
 from cables.models import CableProject, ProgressUpdate
 from core.api.geojson import GeoJSONKeysetPagination, api_filterset
 from core.api.mixins import IF_MATCH, FeatureViewSet, RecordViewSet
+from core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from core.exceptions import PermissionDenied
 from core.permissions import acts_for, is_city_official
 from core.scoping import sees_everything
@@ -140,7 +140,7 @@ class ProjectViewSet(RecordViewSet):
         detail=True,
         methods=["post"],
         url_path="import",
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[SafeMultiPartParser, SafeFormParser],
     )
     def import_segments(self, request, public_id=None):
         """Every row is checked first; any error refuses the whole file and nothing is written."""
@@ -216,12 +216,14 @@ class SegmentViewSet(FeatureViewSet):
             "multipart/form-data": ProgressInputSerializer,
         },
         responses={201: ProgressUpdateSerializer, **ERRORS},
-        summary=_("Report progress (participating operators, the lead agency, city officials)"),
+        summary=_(
+            "Report progress (the segment's responsible operator, a state lead agency, city officials)"
+        ),
     )
     @action(
         detail=True,
         methods=["post"],
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[SafeJSONParser, SafeMultiPartParser, SafeFormParser],
     )
     def progress(self, request, public_id=None):
         """Metres done by kind; a correction names the update it replaces (`corrects`). The

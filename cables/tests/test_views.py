@@ -22,6 +22,8 @@ ROLES = list(ROLE_USERS)
 SEES_ALL = {"city_official", "national_official", "agency_api_client", "administrator"}
 # The project below is led by the Sở and joined by Viettel and VNPT (VNPT's API client acts for it).
 PARTICIPANTS = {"operator_viettel", "operator_api_client"}
+# The segment below is Viettel's: only Viettel (of the operators) reports progress on it.
+RESPONSIBLE = {"operator_viettel"}
 MANAGERS = {"city_official", "administrator"}
 OPERATORS = {"operator_viettel", "operator_mobifone", "operator_api_client"}
 KIM_MA = LineString((105.8150, 21.0320), (105.8200, 21.0318), (105.8250, 21.0314), srid=4326)
@@ -109,6 +111,8 @@ def test_list_pages_need_a_login_and_open_for_every_role(client, login, segment,
     response = client.get(url)
     if role == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith("/login/")
+    elif role == "no_role":
+        assert response.status_code == 403  # an account without a role: core.access
     else:
         assert response.status_code == 200
 
@@ -119,6 +123,9 @@ def test_lists_and_map_show_only_the_projects_a_user_takes_part_in(client, login
     listed = client.get("/cables/")
     features = client.get("/cables/map.geojson")
     if role == "anonymous":
+        return
+    if role == "no_role":
+        assert listed.status_code == features.status_code == 403
         return
     sees = role in SEES_ALL | PARTICIPANTS
     assert (b"KM-2026" in listed.content) is sees
@@ -134,11 +141,11 @@ def test_project_page_is_scoped_another_operator_gets_404(client, login, segment
     elif role in SEES_ALL | PARTICIPANTS:
         assert response.status_code == 200
         assert (b'data-testid="progress-form"' in response.content) is (
-            role in MANAGERS | PARTICIPANTS
+            role in MANAGERS | RESPONSIBLE
         )
         assert (b'data-testid="segment-form"' in response.content) is (role in MANAGERS)
     else:
-        assert response.status_code == 404
+        assert response.status_code == (403 if role == "no_role" else 404)
 
 
 def progress_post(segment, **extra):
@@ -155,7 +162,9 @@ def progress_post(segment, **extra):
 
 
 @pytest.mark.parametrize("role", ["anonymous", *ROLES])
-def test_only_participants_the_lead_and_officials_post_progress(client, login, segment, role):
+def test_only_the_responsible_operator_the_lead_and_officials_post_progress(
+    client, login, segment, role
+):
     login(role)
     response = client.post(
         f"/cables/projects/{segment.project_id}/progress/", progress_post(segment)
@@ -163,12 +172,12 @@ def test_only_participants_the_lead_and_officials_post_progress(client, login, s
     stored = ProgressUpdate.objects.filter(segment=segment).count()
     if role == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith("/login/")
-    elif role in MANAGERS | PARTICIPANTS:
+    elif role in MANAGERS | RESPONSIBLE:
         assert response.status_code == 302, response.content[:2000]
         assert stored == 1
         return
-    elif role in SEES_ALL:
-        assert response.status_code == 403
+    elif role in SEES_ALL | PARTICIPANTS or role == "no_role":
+        assert response.status_code == 403  # sees the project, reports on none; or has no role
     else:
         assert response.status_code == 404
     assert stored == 0
@@ -193,7 +202,7 @@ def test_segment_and_import_only_for_managers(client, login, project, role):
         assert response.status_code == 302
         assert stored == 1
         return
-    elif role in SEES_ALL | PARTICIPANTS:
+    elif role in SEES_ALL | PARTICIPANTS or role == "no_role":
         assert response.status_code == 403
     else:
         assert response.status_code == 404
@@ -227,7 +236,7 @@ def test_notice_page_and_joint_use_registration(client, login, notice, role):
     if role == "anonymous":
         assert page.status_code == response.status_code == 302
     elif role == "no_role":
-        assert page.status_code == response.status_code == 404
+        assert page.status_code == response.status_code == 403  # core.access
     elif role in OPERATORS:
         assert page.status_code == 200 and b'data-testid="register-form"' in page.content
         assert response.status_code == 302 and registered == 1

@@ -66,13 +66,15 @@ class DownloadListView(APIView):
         description=_(
             "Built every night from one snapshot of the database: GeoJSON and CSV (UTF-8 with a "
             "byte-order mark) of stations, public sites, shareable assets and cable segments, "
-            "with public fields only. Load a file, then read /api/v1/changes/ with its `cursor` "
-            "as `after`: you get every change made since, and none the file already has."
+            "with public fields only. Public sites and shareable assets are offered to everyone; "
+            "stations and cable segments (every operator's) only to officials and state "
+            "agencies' clients. Load a file, then read /api/v1/changes/ with its `cursor` as "
+            "`after`: you get every change made since, and none the file already has."
         ),
         responses={200: OpenApiResponse({"type": "array", "items": ITEM})},
     )
     def get(self, request):
-        return Response([describe(d, request) for d in downloads.latest()])
+        return Response([describe(d, request) for d in downloads.latest(request.user)])
 
 
 class AnyContent(BaseContentNegotiation):
@@ -107,7 +109,11 @@ class DownloadFileView(APIView):
         },
     )
     def get(self, request, resource, fmt):
-        if resource not in downloads.public_resources() or fmt not in downloads.FORMATS:
+        # A register the user may not download is not there for it (core.sync.downloads).
+        if (
+            resource not in downloads.offered_resources(request.user)
+            or fmt not in downloads.FORMATS
+        ):
             raise Http404
         download = downloads.latest_of(resource, fmt)
         if download is None or not download.file:

@@ -15,10 +15,12 @@ A viewset that mixes in ``SyncWriteMixin`` and names its registered resource (``
   resource's ``bulk`` service does the work when it has one (a batched upsert); otherwise each
   record goes through its ``save`` service in a savepoint of its own.
 
-A token client writes only its own organisation's source (``source_not_owned``); people signed in
-write any source the services let them. Permission, scope and business rules stay in the services.
+A token client writes only its own organisation's source (``source_not_owned``), and so do people
+signed in for an operator (core.sync.services.may_use_source; city officials may use any).
+Permission, scope and business rules stay in the services.
 """
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -44,6 +46,8 @@ from core.api.fields import GeoJSONGeometryField
 from core.api.mixins import IF_MATCH, check_if_match
 from core.exceptions import DomainError, InvalidInput, PermissionDenied
 from core.sync import services as sync_services
+
+logger = logging.getLogger("core.api")
 
 SOURCE_RE = r"[A-Za-z0-9_.-]{1,64}"
 EXTERNAL_ID_RE = r"[^/]{1,128}"
@@ -167,6 +171,9 @@ def error_of(exc):
 
 
 SAVE_ERRORS = (DomainError, DjangoValidationError, ValidationError, DatabaseError)
+UNEXPECTED = gettext_lazy(
+    "This record could not be saved (an error on our side, logged); nothing of it was stored."
+)
 
 
 # --- Keys -------------------------------------------------------------------------------------------
@@ -375,6 +382,17 @@ class SyncWriteMixin:
         except sync_services.SourceNotOwned as exc:
             return {"source": [str(exc.message)]}
         return {}
+
+    def get_object(self):
+        """On a by-source URL, the record of (source, external_id): what OPTIONS (DRF's metadata)
+        and the permission checks ask for there, where there is no public id."""
+        if "source" in self.kwargs and "external_id" in self.kwargs:
+            instance = self.find_by_source(self.kwargs["source"], self.kwargs["external_id"])
+            if instance is None:
+                raise NotFound()
+            self.check_object_permissions(self.request, instance)
+            return instance
+        return super().get_object()
 
     def find_by_source(self, source, external_id, lock=False):
         queryset = self.get_queryset()
@@ -620,6 +638,16 @@ class SyncWriteMixin:
                 except SAVE_ERRORS as exc:
                     entry.fail(error_of(exc))
                     failed = True
+                except Exception as exc:
+                    # Partial mode: an unexpected failure is this record's error (its savepoint
+                    # rolled back), not a 500 for the others. Atomic mode: a 500, all rolled back.
+                    if atomic:
+                        raise
+                    logger.error(
+                        "Bulk %s: record %d failed", self.sync_resource, entry.index, exc_info=exc
+                    )
+                    entry.fail({NON_FIELD: [str(UNEXPECTED)]})
+                    failed = True
             if atomic and failed:
                 transaction.set_rollback(True)
         return not (atomic and failed)
@@ -717,7 +745,16 @@ BULK_REJECTED = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
-        "code": {"type": "string", "enum": ["batch_rejected", "batch_too_large", "invalid"]},
+        "code": {
+            "type": "string",
+            "enum": [
+                "batch_rejected",
+                "batch_too_large",
+                "invalid",
+                "parse_error",
+                "idempotency_key_invalid",
+            ],
+        },
         **BULK_RESULT["properties"],
     },
     "required": ["detail", "code"],
@@ -930,10 +967,11 @@ def sync_write_schema(serializer_class, summaries, example):
             responses={
                 200: OpenApiResponse(BULK_RESULT, description=gettext_lazy("Applied.")),
                 400: OpenApiResponse(
-                    BULK_REJECTED,
+                    {"anyOf": [BULK_REJECTED, FIELD_ERRORS]},
                     description=gettext_lazy(
                         "`batch_rejected` (atomic, with the results), `batch_too_large`, "
-                        "`invalid`, `parse_error`."
+                        "`invalid`, `parse_error`, `idempotency_key_invalid` (an Idempotency-Key "
+                        "header is 1 to 255 printable characters)."
                     ),
                 ),
                 403: forbidden,

@@ -26,6 +26,19 @@ class WebhookForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        url = data.get("url")
+        # As the service does: the target is checked when new, changed or switched on.
+        unchanged = (
+            self.instance.pk is not None
+            and url == self.initial.get("url")
+            and (self.initial.get("is_active") or not data.get("is_active"))
+        )
+        if url and not unchanged:
+            try:
+                services.check_webhook_url(url)
+            except DomainError as exc:
+                for message in (exc.errors or {}).get("url", [exc.message]):
+                    self.add_error("url", message)
         client = data.get("client") or getattr(self.instance, "client", None)
         if client is not None and "types" in data:
             try:

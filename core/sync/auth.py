@@ -11,6 +11,8 @@ resource to a client without the scope.
 """
 
 import ipaddress
+import logging
+import time
 from datetime import timedelta
 
 import pghistory
@@ -23,6 +25,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.sync.models import ApiToken, digest
+
+log = logging.getLogger("hanoi_infra.throttle")
+_FAIL_OPEN_LOGGED = {"at": 0.0}
 
 KEYWORDS = (b"bearer", b"token")
 USED_EVERY = timedelta(minutes=1)  # last use is written at most once a minute per token
@@ -179,7 +184,15 @@ class ApiClientThrottle(SimpleRateThrottle):
             return True
         self.rate = client.throttle_rate or settings.SYNC_CLIENT_RATE
         self.num_requests, self.duration = parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # the cache (Redis) is down or frozen: let the request in
+            now = time.monotonic()
+            if now - _FAIL_OPEN_LOGGED["at"] >= 30 or not _FAIL_OPEN_LOGGED["at"]:
+                _FAIL_OPEN_LOGGED["at"] = now
+                log.warning("API throttle unavailable (%s); requests are not limited", exc)
+            self.history = []
+            return True
 
     def get_rate(self):
         return settings.SYNC_CLIENT_RATE

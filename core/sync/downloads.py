@@ -12,14 +12,22 @@ bulk files:
   with ``;``, a geometry property as WKT); text that a spreadsheet would run as a formula starts with
   a quote.
 
-**What is in them.** These files are the public face of the registers: any portal user and any
-API client reads them (``downloads`` needs no scope), whatever their organisation. So they carry
-every record of the register (the record set is the register itself, as the domain app declared it
-public) but only its public fields: ``source`` and ``external_id`` are left out (``PRIVATE``). Those
+**What is in them.** These files are the public face of the registers (``downloads`` needs no
+scope; who is offered which register: below). They carry every record of the register (the record
+set is the register itself, as the domain app declared it public) but only its public fields: ``source`` and ``external_id`` are left out (``PRIVATE``). Those
 two are another agency's bookkeeping (which system sent the record and its key there), meaningful
 only to that agency, which reads them through the scoped API and the change feed; they say nothing
 about the infrastructure itself. Records are matched across the file and the feed by ``id`` (the
 public id), which every Feature carries.
+
+**Who gets which file.** One rule, declared once in the registry (core.sync ``open_to_all``, set by
+each app's ``sync.py``): a register whose lists are open to every role (the public-site catalogue,
+the shareable-assets register) is offered to every portal user and API client; a register that
+lists scope to the user's own organisation (stations, cable segments) is a full copy of every
+organisation's records, so it is offered only to those who see every record (officials,
+administrators, state agencies' clients: core.scoping.sees_everything). Operators and operators'
+clients read their own stations and segments through the scoped API lists and the change feed; the
+list, the page and the file all answer as if the others' files did not exist (404).
 
 **Following changes after a download.** All the files of one build are read in one REPEATABLE READ
 transaction that also reads the feed's head (``cursor_seq``): the data are exactly the state after
@@ -63,6 +71,18 @@ DEFAULT_BATCH = 5000
 def public_resources():
     """The registers published as downloads, by name."""
     return {name: r for name, r in sync.resources().items() if r.public}
+
+
+def may_download(user, resource):
+    """Whether ``user`` gets the full download of ``resource`` (see "Who gets which file")."""
+    from core.scoping import sees_everything
+
+    return bool(resource.open_to_all or sees_everything(user))
+
+
+def offered_resources(user):
+    """The public registers whose downloads ``user`` may have, by name."""
+    return {n: r for n, r in public_resources().items() if may_download(user, r)}
 
 
 def public_properties(resource):
@@ -346,13 +366,15 @@ def prune(keep=None):
     return len(old)
 
 
-def latest():
-    """The newest download of each register and format, in registry order (csv after geojson)."""
+def latest(user=None):
+    """The newest download of each register and format, in registry order (csv after geojson):
+    those offered to ``user`` (every public register when None, for the system)."""
     order = {name: i for i, name in enumerate(sync.resources())}
+    registers = public_resources() if user is None else offered_resources(user)
     rows = (
         RegisterDownload.objects.order_by("resource", "format", "-built_at", "-id")
         .distinct("resource", "format")
-        .filter(resource__in=list(public_resources()))
+        .filter(resource__in=list(registers))
     )
     return sorted(rows, key=lambda d: (order.get(d.resource, 99), FORMATS.index(d.format)))
 

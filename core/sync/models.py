@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel, Organization
+from core.text import validate_identifier
 
 TOKEN_PREFIX = "hik_"
 
@@ -363,6 +364,7 @@ class SyncSource(models.Model):
         _("source name"),
         max_length=64,
         help_text=_("The records it sends are stored with this source and their id there."),
+        validators=[validate_identifier],
     )
     cursor = models.TextField(_("cursor"), blank=True)
     applied = models.PositiveBigIntegerField(_("changes applied"), default=0)

@@ -203,6 +203,18 @@ def check_webhook_types(client, types):
         )
 
 
+def check_webhook_url(url):
+    """InvalidInput on ``url`` unless it is http(s) and its host resolves only to public addresses
+    (or to WEBHOOK_ALLOWED_PRIVATE_NETWORKS): core.sync.webhooks.check_target, also run before
+    each delivery."""
+    from core.sync.webhooks import UnsafeTarget, check_target
+
+    try:
+        check_target(url)
+    except UnsafeTarget as exc:
+        raise InvalidInput({"url": [str(exc)]}) from exc
+
+
 @transaction.atomic
 def save_webhook(user, client, webhook=None, *, url, types=(), is_active=True):
     """Register (or change) a webhook of ``client``: the client itself or an administrator.
@@ -214,6 +226,10 @@ def save_webhook(user, client, webhook=None, *, url, types=(), is_active=True):
     check_webhook_types(client, types)
     if webhook is None:
         webhook = Webhook(client=client)
+    stored = Webhook.objects.filter(pk=webhook.pk).values("url", "is_active").first()
+    # The target is checked when it is new, changed or switched on (switching off always works).
+    if stored is None or stored["url"] != url or (is_active and not stored["is_active"]):
+        check_webhook_url(url)
     if webhook.pk is None:  # new (the admin passes its unsaved form instance)
         webhook.client = client
         webhook.secret = secrets.token_hex(32)
@@ -285,14 +301,72 @@ class SourceNotOwned(PermissionDenied):
     )
 
 
-def ensure_source_owned(user, source):
-    """A token client writes only records of its own source (its organisation's code); people
-    signed in write any source their services allow."""
+def may_use_source(user, source):
+    """The one rule of source keys, whatever the door (form, session API, token API, bulk, import):
+    a token client, and anyone acting for an operator, writes only records of its own
+    organisation's source (its code); city officials and administrators, who keep the registers,
+    may use any source."""
+    from core.permissions import is_city_official
     from core.sync.auth import client_of
 
     client = client_of(user)
-    if client is not None and source != client.organization.code:
-        raise SourceNotOwned(
-            _("This client writes only records of source “%(own)s”, not “%(source)s”.")
-            % {"own": client.organization.code, "source": source}
+    if client is not None:
+        return source == client.organization.code
+    if is_city_official(user):
+        return True
+    if not (user and user.is_authenticated and user.organization_id):
+        return False
+    return source == user.organization.code
+
+
+def source_refusal(user, source):
+    """The message refusing ``source`` to ``user`` (None when the user may use it)."""
+    if may_use_source(user, source):
+        return None
+    from core.sync.auth import client_of
+
+    client = client_of(user)
+    own = client.organization.code if client is not None else getattr(user.organization, "code", "")
+    if client is not None:
+        return _("This client writes only records of source “%(own)s”, not “%(source)s”.") % {
+            "own": own,
+            "source": source,
+        }
+    return _("You may use only your organisation's source “%(own)s”, not “%(source)s”.") % {
+        "own": own,
+        "source": source,
+    }
+
+
+def ensure_source_owned(user, source):
+    """Raise SourceNotOwned (403 ``source_not_owned``) unless ``user`` may write records of
+    ``source`` (``may_use_source``): the by-source URLs and bulk batches ask it first."""
+    message = source_refusal(user, source)
+    if message is not None:
+        raise SourceNotOwned(message)
+
+
+def check_source_key(user, record):
+    """In a service, before saving ``record`` (any model with source and external_id): when its
+    (source, external_id) is new or changed, the user must own the source it takes and the one it
+    leaves, so nobody moves a record into (or out of) another organisation's keys and breaks that
+    organisation's upserts. A field error on ``source`` otherwise; ``user`` None (another service
+    acting for the system) is not checked."""
+    if user is None:
+        return
+    stored = None
+    if record.pk:
+        stored = (
+            type(record)
+            ._default_manager.filter(pk=record.pk)
+            .values_list("source", "external_id")
+            .first()
         )
+    before = stored or ("", "")
+    after = (record.source or "", record.external_id or "")
+    if after == before:
+        return
+    for source in dict.fromkeys(s for s in (after[0], before[0]) if s):
+        message = source_refusal(user, source)
+        if message is not None:
+            raise InvalidInput({"source": [message]})

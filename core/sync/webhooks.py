@@ -19,6 +19,15 @@ never skipped. The delivery task is queued once that transaction has committed.
   ``f"{timestamp}.{body}"``. A subscriber recomputes it over the raw body, compares in constant time
   and refuses old timestamps (replays).
 
+**Targets** (``check_target``): a webhook URL is http(s) and its host resolves (every address
+getaddrinfo gives) only to public addresses: not private, loopback, link-local, multicast,
+reserved or unspecified, IPv6 and IPv4-mapped IPv6 included, unless the address is in one of
+WEBHOOK_ALLOWED_PRIVATE_NETWORKS (an intranet's CIDRs). It is checked when the webhook is
+registered or changed (a field error on ``url``) and again before each attempt, because DNS may
+change: the POST goes to the address just checked (no second look-up a rebinding DNS could
+answer differently), with the URL's host name in the Host header and for TLS. A refused target
+is a failed attempt whose error in the delivery log says why; nothing is sent.
+
 A 2xx answer means delivered. Anything else (another status, a redirect, a refused connection, a
 timeout after SYNC_WEBHOOK_TIMEOUT seconds) is recorded on the delivery (attempts, answer, error,
 next attempt) and retried by Celery after ``base × 2**(attempt-1)`` seconds plus up to a quarter of
@@ -33,19 +42,23 @@ carries its ``seq`` and the record's ``version``; a subscriber keeps the highest
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import random
+import socket
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 from datetime import timedelta
 from http.client import HTTPException
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import sync
 from core.sync import feed
@@ -55,7 +68,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # events per delivery
 MAX_BATCHES = 100  # deliveries queued per webhook in one dispatch (the rest: the next one)
-MAX_BACKOFF = 3600.0  # seconds; below Redis' visibility timeout, so a waiting retry is not re-sent
+MAX_BACKOFF = 3600.0  # seconds; a retry redelivered early by the broker (visibility timeout) is skipped: next_attempt_at and the row lock
 STALE_AFTER = timedelta(minutes=5)  # a pending delivery this overdue lost its task: queue it again
 RESPONSE_KEPT = 500  # characters of an error answer kept in the log
 Status = WebhookDelivery.Status
@@ -214,33 +227,165 @@ class Outcome:
     retry_in: float | None = None
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer like any other non-2xx: not followed (a POST would become a GET)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+# --- Targets ------------------------------------------------------------------------------------
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class UnsafeTarget(Exception):
+    """A webhook URL that may not be called; ``str()`` says why (translated)."""
+
+
+def allowed_networks():
+    """WEBHOOK_ALLOWED_PRIVATE_NETWORKS as ip_network objects."""
+    networks = []
+    for value in getattr(settings, "WEBHOOK_ALLOWED_PRIVATE_NETWORKS", None) or []:
+        try:
+            networks.append(ipaddress.ip_network(str(value).strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"WEBHOOK_ALLOWED_PRIVATE_NETWORKS: {value!r} is not a network: {exc}"
+            ) from exc
+    return networks
+
+
+def _plain(address):
+    """The IPv4 address an IPv6 one stands for (IPv4-mapped, 6to4), else the address itself."""
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            return embedded
+    return address
+
+
+def is_public(address):
+    """Whether ``address`` (an ipaddress object) is a public unicast address."""
+    address = _plain(address)
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+def address_allowed(address, networks=None):
+    """Public, or inside one of the allowed private networks."""
+    networks = allowed_networks() if networks is None else networks
+    if is_public(address):
+        return True
+    plain = _plain(address)
+    return any(
+        candidate in network
+        for network in networks
+        for candidate in {address, plain}
+        if candidate.version == network.version
+    )
+
+
+def resolve(host, port):
+    """Every address ``host`` resolves to (strings, getaddrinfo's order, no duplicates)."""
+    addresses = []
+    for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        text = info[4][0].split("%", 1)[0]  # an IPv6 scope id is not part of the address
+        if text not in addresses:
+            addresses.append(text)
+    return addresses
+
+
+@dataclass
+class Target:
+    scheme: str
+    host: str  # as in the URL: the Host header and the TLS server name
+    port: int
+    path: str  # path and query
+    addresses: list  # the checked IP addresses (strings), in getaddrinfo's order
+
+
+def check_target(url):
+    """The target of ``url`` once every address its host resolves to is allowed; raises
+    UnsafeTarget (with the reason) otherwise."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTarget(_("This URL cannot be read: %(e)s.") % {"e": exc}) from exc
+    scheme = (parts.scheme or "").lower()
+    if scheme not in ("http", "https"):
+        raise UnsafeTarget(_("Only http and https URLs can receive webhooks."))
+    host = parts.hostname
+    if not host:
+        raise UnsafeTarget(_("The URL has no host."))
+    port = port or (443 if scheme == "https" else 80)
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeTarget(
+            _("The host %(host)s does not resolve: %(e)s.") % {"host": host, "e": exc}
+        ) from exc
+    if not addresses:
+        raise UnsafeTarget(_("The host %(host)s does not resolve.") % {"host": host})
+    networks = allowed_networks()
+    refused = [a for a in addresses if not address_allowed(ipaddress.ip_address(a), networks)]
+    if refused:
+        raise UnsafeTarget(
+            _(
+                "The host %(host)s resolves to a private, loopback, link-local or reserved "
+                "address (%(addresses)s): webhooks go to public addresses only."
+            )
+            % {"host": host, "addresses": ", ".join(refused)}
+        )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(scheme, host, port, path, addresses)
+
+
+def _connection(target, address, timeout):
+    """An HTTP(S) connection to ``address`` that speaks to the target's host name (Host header,
+    TLS server name and certificate check); no proxy, no second DNS look-up."""
+    if target.scheme == "https":
+        connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout)
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+
+    def connect_to_checked(_address, timeout=None, source_address=None):
+        return socket.create_connection((address, target.port), timeout, source_address)
+
+    connection._create_connection = connect_to_checked
+    return connection
 
 
 def post(url, body, headers, timeout):
-    """POST ``body``; returns (status or None, error text or "")."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST ``body`` to the checked address of ``url``; returns (status or None, error text or "").
+    A redirect is an answer like any other non-2xx: not followed."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read(RESPONSE_KEPT)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
+        target = check_target(url)
+    except UnsafeTarget as exc:
+        return None, _("Refused: %(reason)s") % {"reason": exc}
+    error = ""
+    for address in target.addresses:
+        connection = _connection(target, address, timeout)
         try:
-            snippet = exc.read(RESPONSE_KEPT).decode("utf-8", "replace").strip()
-        except Exception:
-            snippet = ""
-        return exc.code, f"HTTP {exc.code} {exc.reason}" + (f": {snippet}" if snippet else "")
-    except urllib.error.URLError as exc:
-        return None, str(exc.reason)
-    except (TimeoutError, OSError, HTTPException, ValueError) as exc:
-        return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            try:
+                connection.connect()
+            except OSError as exc:  # this address does not answer: the next one, if any
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                continue
+            connection.request("POST", target.path, body=body, headers=headers)
+            response = connection.getresponse()
+            snippet = response.read(RESPONSE_KEPT)
+            if 200 <= response.status < 300:
+                return response.status, ""
+            text = snippet.decode("utf-8", "replace").strip()
+            return response.status, f"HTTP {response.status} {response.reason}" + (
+                f": {text}" if text else ""
+            )
+        except (TimeoutError, OSError, HTTPException, ValueError) as exc:
+            return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        finally:
+            connection.close()
+    return None, error
 
 
 def headers_for(delivery, timestamp, body):

@@ -20,12 +20,17 @@ Status = WebhookDelivery.Status
 
 class Receiver:
     """A subscriber: records every POST; answers ``statuses`` in turn (then the last one), or
-    sleeps ``delay`` seconds first."""
+    sleeps ``delay`` seconds first. With ``hold`` (a threading.Event) the first POST, once read,
+    waits for it before answering (the sender is then mid-delivery); ``arrived`` is set as soon
+    as a POST has been read."""
 
     def __init__(self):
         self.requests = []
         self.statuses = [200]
         self.delay = 0
+        self.hold = None
+        self.arrived = threading.Event()
+        self.location = None
         self.lock = threading.Lock()
         receiver = self
 
@@ -36,10 +41,15 @@ class Receiver:
                     receiver.requests.append({"headers": dict(self.headers), "body": body})
                     n = len(receiver.requests)
                     status = receiver.statuses[min(n, len(receiver.statuses)) - 1]
+                receiver.arrived.set()
+                if n == 1 and receiver.hold is not None:
+                    receiver.hold.wait(120)
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
                 self.wfile.write(b"ok" if status < 300 else b"try later")
 
@@ -58,6 +68,30 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+PUBLIC_IP = "93.184.215.14"  # a public address: registration accepts it (nothing is sent there)
+
+
+@pytest.fixture(autouse=True)
+def local_targets(settings, monkeypatch):
+    """The receivers listen on 127.0.0.1: allowed here as an intranet would allow its network.
+    Names under example.org resolve to a public address without a DNS server (``dns`` changes
+    them); other names resolve for real (``localhost`` through /etc/hosts)."""
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
+    names = {}
+    real = webhooks.resolve
+
+    def resolve(host, port):
+        if host in names:
+            answer = names[host]
+            return list(answer() if callable(answer) else answer)
+        if host == "example.org" or host.endswith(".example.org"):
+            return [PUBLIC_IP]
+        return real(host, port)
+
+    monkeypatch.setattr(webhooks, "resolve", resolve)
+    return names
 
 
 @pytest.fixture
@@ -616,3 +650,201 @@ def test_old_deliveries_leave_the_log(feed_now, token_client, make_station, rece
     WebhookDelivery.objects.filter(pk=pending.pk).update(created_at=now - timedelta(days=100))
     assert webhooks.prune_log() == 2
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {failed.pk, pending.pk}
+
+
+# --- Targets (SSRF) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",  # cloud metadata (link-local)
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",  # carrier-grade NAT
+        "0.0.0.0",
+        "224.0.0.1",  # multicast
+        "240.0.0.1",  # reserved
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:169.254.169.254",
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    ],
+)
+def test_non_public_addresses_are_refused(settings, address):
+    import ipaddress
+
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    assert not webhooks.address_allowed(ipaddress.ip_address(address))
+
+
+def test_public_addresses_and_allowed_networks_pass(settings):
+    import ipaddress
+
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    for address in ("93.184.215.14", "8.8.8.8", "2001:4860:4860::8888"):
+        assert webhooks.address_allowed(ipaddress.ip_address(address))
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = ["10.20.0.0/16", "fd00::/8"]
+    assert webhooks.address_allowed(ipaddress.ip_address("10.20.3.4"))
+    assert webhooks.address_allowed(ipaddress.ip_address("::ffff:10.20.3.4"))
+    assert webhooks.address_allowed(ipaddress.ip_address("fd12::1"))
+    assert not webhooks.address_allowed(ipaddress.ip_address("10.21.0.1"))
+    assert not webhooks.address_allowed(ipaddress.ip_address("169.254.169.254"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",  # a name that resolves to loopback
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://2130706433/hook",  # 127.0.0.1 as one number
+        "http://10.0.0.5/hook",
+        "http://inside.example.org/hook",  # resolves (below) to a public and a private address
+        "http://nowhere.invalid/hook",  # does not resolve
+    ],
+)
+@pytest.mark.django_db
+def test_registration_refuses_non_public_targets_in_the_api(
+    token_client, local_targets, settings, url
+):
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    local_targets["inside.example.org"] = [PUBLIC_IP, "10.0.0.5"]
+    a = token_client(scopes={"stations": "read", "webhooks": "write"})
+    response = a.post("/api/v1/webhooks/", {"url": url, "types": ["stations"]}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["url"], response.json()
+    assert not Webhook.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_existing_webhook_cannot_be_pointed_at_metadata(token_client, settings):
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    a = token_client(scopes={"stations": "read", "webhooks": "write"})
+    created = a.post("/api/v1/webhooks/", {"url": "https://hooks.example.org/h"}, format="json")
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/webhooks/{created.json()['id']}/"
+    moved = a.patch(url, {"url": "http://169.254.169.254/"}, format="json")
+    assert moved.status_code == 400 and "url" in moved.json()
+    assert Webhook.objects.get().url == "https://hooks.example.org/h"
+    # A webhook whose host has gone private can still be switched off, not on.
+    Webhook.objects.update(url="http://127.0.0.1/h")
+    assert a.patch(url, {"is_active": False}, format="json").status_code == 200
+    again = a.patch(url, {"is_active": True}, format="json")
+    assert again.status_code == 400 and "url" in again.json()
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_metadata_target_as_a_form_error(
+    token_client, client, role_user, settings, feed_now
+):
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    http = token_client(scopes={"stations": "read"})
+    client.force_login(role_user("administrator"))
+    response = client.post(
+        "/admin/core/webhook/add/",
+        {
+            "client": http.api_client.pk,
+            "url": "http://169.254.169.254/latest/meta-data/",
+            "types": "stations",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200 and not Webhook.objects.exists()
+    assert "url" in response.context["adminform"].form.errors
+
+
+@pytest.mark.django_db
+def test_loopback_is_refused_at_delivery_unless_allowed(
+    feed_now, token_client, make_station, receiver, settings
+):
+    http = token_client(scopes={"*": "read"})
+    subscribe(http, receiver.url)  # registered while 127.0.0.0/8 was allowed
+    make_station()
+    (delivery,) = webhooks.dispatch()
+
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    assert webhooks.deliver(delivery.pk).status == "retry"
+    delivery.refresh_from_db()
+    assert receiver.requests == [], "nothing reached the loopback target"
+    assert delivery.attempts == 1 and delivery.response_status is None
+    assert delivery.error.startswith("Bị từ chối") and "127.0.0.1" in delivery.error
+
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+    assert webhooks.deliver(delivery.pk).status == "delivered"
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
+def test_localhost_by_name_is_refused_at_delivery(
+    feed_now, token_client, make_station, receiver, settings
+):
+    http = token_client(scopes={"*": "read"})
+    subscribe(http, receiver.url.replace("127.0.0.1", "localhost"))
+    make_station()
+    (delivery,) = webhooks.dispatch()
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    webhooks.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    assert receiver.requests == [] and "localhost" in delivery.error
+
+
+@pytest.mark.django_db
+def test_dns_rebinding_after_registration_is_refused_at_delivery(
+    feed_now, token_client, make_station, receiver, settings, local_targets
+):
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = []
+    port = receiver.server.server_port
+    local_targets["rebind.example.org"] = [PUBLIC_IP]
+    subscribe(token_client(scopes={"*": "read"}), f"http://rebind.example.org:{port}/h")
+    make_station()
+    (delivery,) = webhooks.dispatch()
+    local_targets["rebind.example.org"] = ["127.0.0.1"]  # the name now points inside
+    webhooks.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    assert receiver.requests == [] and "Bị từ chối" in delivery.error
+
+
+@pytest.mark.django_db
+def test_the_post_goes_to_the_checked_address_with_the_host_name(
+    feed_now, token_client, make_station, receiver, local_targets
+):
+    """The host name is resolved once, by the check; the connection goes to that address (no DNS
+    server knows hooks.example.org here), with the name in the Host header."""
+    port = receiver.server.server_port
+    answers = iter([["127.0.0.1"], ["127.0.0.1"], ["169.254.169.254"]])
+    local_targets["hooks.example.org"] = lambda: next(answers)
+    subscribe(token_client(scopes={"*": "read"}), f"http://hooks.example.org:{port}/h")
+    make_station()
+    (delivery,) = webhooks.dispatch()
+    assert webhooks.deliver(delivery.pk).status == "delivered"
+    assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.org:{port}"
+
+
+@pytest.mark.django_db
+def test_a_redirect_to_a_private_address_is_not_followed(
+    feed_now, token_client, make_station, receiver
+):
+    inside = Receiver()  # stands for a private service the redirect points at
+    try:
+        receiver.statuses = [307]
+        receiver.location = inside.url
+        subscribe(token_client(scopes={"*": "read"}), receiver.url)
+        make_station()
+        (delivery,) = webhooks.dispatch()
+        assert webhooks.deliver(delivery.pk).status == "retry"
+        delivery.refresh_from_db()
+        assert delivery.response_status == 307 and "307" in delivery.error
+        assert len(receiver.requests) == 1 and inside.requests == []
+    finally:
+        inside.close()
