@@ -7,8 +7,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.fields import PercentField, SmallCountField
 from core.history import track
 from core.models import BaseModel, Organization, User
+from core.text import validate_identifier
 
 
 class PeriodType(models.TextChoices):
@@ -20,7 +22,7 @@ class PeriodType(models.TextChoices):
 
 @track()
 class ReportDefinition(BaseModel):
-    code = models.CharField(_("code"), max_length=50, unique=True)
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[validate_identifier])
     name = models.CharField(_("name"), max_length=255)
     recipient = models.ForeignKey(
         Organization,
@@ -29,17 +31,16 @@ class ReportDefinition(BaseModel):
         verbose_name=_("recipient agency"),
     )
     period_type = models.CharField(_("period"), max_length=16, choices=PeriodType.choices)
-    cutoff_day = models.PositiveSmallIntegerField(
+    cutoff_day = SmallCountField(
         _("data cut-off day"),
         default=0,
+        max_value=28,
         help_text=_(
             "0: data up to the last day of the period. 1–28: data up to that day of the period's "
             "last month (the period then starts the day after the previous cut-off)."
         ),
     )
-    deadline_days = models.PositiveSmallIntegerField(
-        _("days to submit after the cut-off"), default=5
-    )
+    deadline_days = SmallCountField(_("days to submit after the cut-off"), default=5, max_value=366)
     heading = models.CharField(_("heading"), max_length=500, blank=True)
     intro = models.TextField(_("introduction"), blank=True)
     sections = models.JSONField(
@@ -84,7 +85,7 @@ class ReportRun(BaseModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    progress = PercentField(_("progress (%)"), default=0)
     error = models.TextField(_("error"), blank=True)
     snapshot = models.JSONField(_("values"), null=True, blank=True, editable=False)
     xlsx = models.FileField(_("XLSX file"), upload_to="reports/%Y/", blank=True)
@@ -99,7 +100,7 @@ class ReportRun(BaseModel):
     submitted_at = models.DateTimeField(
         pgettext_lazy("report", "submitted at"), null=True, blank=True
     )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempts = SmallCountField(_("attempts"), default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core import indicators, roles
+from core import indicators, outbox, roles
 from core.exceptions import InvalidInput, InvalidTransition, PermissionDenied
 from core.history import acting_as
 from core.models import Organization
@@ -28,6 +28,8 @@ from reports import periods
 from reports.models import ReportDefinition, ReportRun
 
 log = logging.getLogger(__name__)
+
+DB_CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
 def is_report_official(user):
@@ -158,8 +160,6 @@ def request_run(user, definition, period_key, today=None, system=False, enqueue=
     """The run of ``definition`` for the period (created and queued if new; queued again if it
     failed). Refused for a period whose data cut-off has not passed. ``enqueue=False`` leaves the
     queued run for the caller to compute (the demo computes in its own process)."""
-    from reports.tasks import compute_run
-
     if not system and not is_report_official(user):
         raise PermissionDenied()
     today = today or timezone.localdate()
@@ -196,7 +196,9 @@ def request_run(user, definition, period_key, today=None, system=False, enqueue=
             run.save(update_fields=["status", "error", "progress", "updated_at"])
             queue = True
         if queue and enqueue:
-            transaction.on_commit(lambda: compute_run.delay(run.pk))
+            # Kept in the outbox with the run: sent after the commit, or by the drain when the
+            # broker is back (a run asked for again while queued is the same run, not re-sent).
+            outbox.enqueue("reports.tasks.compute_run", [run.pk])
     return run
 
 
@@ -300,7 +302,8 @@ def compute(run_id, today=None):
         run.save(update_fields=["status", "attempts", "started_at", "progress", "updated_at"])
 
     def progress(percent):
-        ReportRun.objects.filter(pk=run_id).update(progress=percent)
+        # updated_at is the run's heartbeat: the sweeper fails a run whose worker stopped beating.
+        ReportRun.objects.filter(pk=run_id).update(progress=percent, updated_at=timezone.now())
 
     definition = run.definition
     try:
@@ -313,6 +316,8 @@ def compute(run_id, today=None):
         snapshot = compute_snapshot(definition, per, progress)
         xlsx = documents.xlsx(snapshot)
         pdf = documents.pdf(snapshot)
+    except DB_CONNECTION_ERRORS:
+        raise  # the database went away: the task retries on a fresh connection
     except Exception as exc:  # any failure ends the run cleanly with its reason
         log.warning("report run %s failed: %s", run_id, exc)
         # Only this computation's run: a run finished meanwhile by another delivery of the task
@@ -389,9 +394,7 @@ def submit(user, run):
 
 @transaction.atomic
 def recompute(user, run):
-    """Compute a ready (not yet approved) or failed run again."""
-    from reports.tasks import compute_run
-
+    """Compute a ready (not yet approved) or failed run again (the Retry of a failed run)."""
     if not is_report_official(user):
         raise PermissionDenied()
     run = ReportRun.objects.select_for_update().get(pk=run.pk)
@@ -399,8 +402,69 @@ def recompute(user, run):
         raise InvalidTransition(_("An approved or submitted report is not computed again."))
     run.status, run.progress, run.error = ReportRun.Status.QUEUED, 0, ""
     run.save(update_fields=["status", "progress", "error", "updated_at"])
-    transaction.on_commit(lambda: compute_run.delay(run.pk))
+    outbox.enqueue("reports.tasks.compute_run", [run.pk])
     return run
+
+
+def retry(user, run):
+    """Queue a failed run again (the page's Retry button and POST .../retry/)."""
+    if run.status != ReportRun.Status.FAILED:
+        raise InvalidTransition(_("Only a failed report run can be retried."))
+    return recompute(user, run)
+
+
+def fail_run(run_id, error):
+    """Mark a run failed after its task gave up (called on a fresh connection)."""
+    return ReportRun.objects.filter(
+        pk=run_id, status__in=(ReportRun.Status.QUEUED, ReportRun.Status.RUNNING)
+    ).update(
+        status=ReportRun.Status.FAILED,
+        error=str(error)[:2000],
+        progress=0,
+        finished_at=timezone.now(),
+    )
+
+
+def sweep_stuck(limit=None, now=None):
+    """Celery beat, every minute: runs "running" without a heartbeat for longer than ``limit``
+    (core.health.stuck_limit) lost their worker, and runs "queued" that long whose task was sent
+    but never started lost their message; both are marked failed with the reason, and may be
+    retried. A run whose task still waits in the outbox (the broker is down) is left queued.
+    Returns the ids marked."""
+    from core.health import stuck_limit
+
+    now = now or timezone.now()
+    limit = stuck_limit() if limit is None else limit
+    reasons = {
+        ReportRun.Status.RUNNING: _("The worker was lost while computing the report; retry it."),
+        ReportRun.Status.QUEUED: _("The queued computation was lost before it started; retry it."),
+    }
+    marked = []
+    with transaction.atomic():
+        old = dict(
+            ReportRun.objects.select_for_update(skip_locked=True)
+            .filter(status__in=list(reasons), updated_at__lt=now - limit)
+            .values_list("pk", "status")
+        )
+        waiting = outbox.pending_first_args("reports.tasks.compute_run") if old else set()
+        for state, reason in reasons.items():
+            pks = [
+                pk
+                for pk, s in old.items()
+                if s == state and not (state == ReportRun.Status.QUEUED and pk in waiting)
+            ]
+            if pks:
+                ReportRun.objects.filter(pk__in=pks).update(
+                    status=ReportRun.Status.FAILED,
+                    error=reason,
+                    progress=0,
+                    finished_at=now,
+                    updated_at=now,
+                )
+                marked += pks
+    for pk in marked:
+        log.warning("report run %s: stuck past its time limit, marked failed", pk)
+    return sorted(marked)
 
 
 def queue_due_runs(today=None):

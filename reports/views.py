@@ -399,12 +399,17 @@ ACTIONS = {
         services.recompute,
         gettext_lazy("The report for %(period)s is being computed again."),
     ),
+    "retry": (
+        services.retry,
+        gettext_lazy("The report for %(period)s is being computed again."),
+    ),
 }
 
 
 @require_POST
 def run_action(request, public_id, action):
-    """Approve, submit or recompute the run: the service decides; a refusal is a message."""
+    """Approve, submit, recompute or retry the run: the service decides; a refusal is a
+    message."""
     if action not in ACTIONS:
         raise Http404
     run = _run_or_404(request.user, public_id)

@@ -266,6 +266,20 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = services.recompute(request.user, self.get_object())
         return self.respond(run, status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        request=None,
+        responses={202: ReportRunDetailSerializer, **ERRORS, 409: CONFLICT},
+        summary=_("Retry a failed run (officials)"),
+        description=_(
+            "A run that failed (an error, or its worker was lost and the sweeper marked it) is "
+            "queued again; any other state answers 409."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, public_id=None):
+        run = services.retry(request.user, self.get_object())
+        return self.respond(run, status.HTTP_202_ACCEPTED)
+
     def _file(self, kind, media_type):
         run = self.get_object()
         document = getattr(run, kind)

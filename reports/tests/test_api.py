@@ -313,7 +313,7 @@ def test_administrator_creates_and_changes_a_definition(as_role):
         ({"sections": []}, "sections", "at least one section"),
         ({"sections": "stations.count"}, "sections", "at least one section"),
         ({"sections": [{"title": "A", "indicators": [{"key": 1}]}]}, "sections", "unknown"),
-        ({"cutoff_day": 29}, "cutoff_day", "1 to 28"),
+        ({"cutoff_day": 29}, "cutoff_day", "less than or equal to 28"),
         ({"recipient": "VIETTEL"}, "recipient", "VIETTEL"),
         ({"recipient": "NOWHERE"}, "recipient", "NOWHERE"),
         ({"period_type": "week"}, "period_type", "week"),

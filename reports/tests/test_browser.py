@@ -4,7 +4,6 @@ and URLs, not by their (translated) text; the pages are in Vietnamese."""
 
 import codecs
 import re
-import types
 from datetime import timedelta
 
 import pytest
@@ -41,20 +40,12 @@ def js_errors(page):
 
 
 @pytest.fixture
-def runs_on_private_queue(celery_worker_queue, monkeypatch):
-    """services queue compute_run with .delay(): send it to the test's own worker, two seconds
-    later, so that the page shows the run queued before the worker takes it."""
-    from reports import tasks
-
-    real = tasks.compute_run
-    sent = []
-
-    def delay(run_id):
-        sent.append(run_id)
-        return real.apply_async((run_id,), queue=celery_worker_queue, countdown=2)
-
-    monkeypatch.setattr(tasks, "compute_run", types.SimpleNamespace(delay=delay))
-    return sent
+def runs_on_private_queue(celery_worker_queue, outbox_to_queue):
+    """services queue compute_run through the outbox: send it to the test's own worker, two
+    seconds later, so that the page shows the run queued before the worker takes it."""
+    return outbox_to_queue(
+        celery_worker_queue, countdown=2, record=lambda message, result: message.args[0]
+    )
 
 
 def sections():

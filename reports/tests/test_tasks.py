@@ -14,19 +14,10 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def to_private_queue(celery_worker_queue, monkeypatch):
-    """The services queue compute_run on commit with .delay(), i.e. on the default queue, where
+def to_private_queue(celery_worker_queue, outbox_to_queue):
+    """The services queue compute_run through the outbox, i.e. on the default queue, where
     another worker on the machine could take it: send it to the test's private queue instead."""
-    real = report_tasks.compute_run
-    sent = []
-
-    class Routed:
-        def delay(self, *args):
-            sent.append(real.apply_async(args, queue=celery_worker_queue))
-            return sent[-1]
-
-    monkeypatch.setattr(report_tasks, "compute_run", Routed())
-    return sent
+    return outbox_to_queue(celery_worker_queue)
 
 
 def test_worker_computes_a_run_to_ready(to_private_queue, role_user):
