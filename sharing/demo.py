@@ -606,6 +606,25 @@ DECISION_TEXT = {
 }
 
 
+# Where on the asset a granted tenancy sits (the owner states it when it accepts or counter-offers).
+DEMO_LOCATIONS = {
+    K.TOWER: "Tầng ăng-ten {n}, hướng {side}",
+    K.POLE: "Vị trí treo cáp số {n}, phía {side}",
+    K.DUCT: "Ống số {n} của tuyến",
+    K.MANHOLE: "Giá đỡ cáp số {n}",
+    K.CABINET: "Khoang thiết bị số {n}",
+    K.EQUIPMENT_ROOM: "Dãy rack {n}, phòng máy",
+}
+SIDES = ("Đông", "Tây", "Nam", "Bắc")
+
+
+def demo_location(asset, number):
+    if asset is None:
+        return ""
+    template = DEMO_LOCATIONS.get(asset.kind, "Vị trí số {n}")
+    return template.format(n=1 + number % 3, side=SIDES[number % 4])
+
+
 def _candidates(owner_code, kind, units):
     return list(
         A.objects.filter(
@@ -663,7 +682,13 @@ def load_requests(rng, today=None):
             req.refresh_from_db()
             owner = staff.get(owner_code)
             if action == "accept":
-                req = services.accept(owner, req, terms=f"HĐ-DC-{day.year}/{100 + number:03d}")
+                req = services.accept(
+                    owner,
+                    req,
+                    location=demo_location(req.asset, number),
+                    contract_number=f"HĐ-DC-{day.year}/{100 + number:03d}",
+                    start_date=day,
+                )
             elif action == "refuse":
                 req = services.refuse(owner, req, arg)
             elif action == "counter":
@@ -672,6 +697,8 @@ def load_requests(rng, today=None):
                     req,
                     arg,
                     terms=f"Cho thuê {arg} đơn vị; giá thuê theo khung giá năm {day.year}.",
+                    location=demo_location(req.asset, number),
+                    contract_number=f"HĐ-DC-{day.year}/{100 + number:03d}",
                 )
             elif action == "accept_counter":
                 req = services.accept_counter(user, req)

@@ -7,12 +7,23 @@ on the fields. Every workflow action posts the ``version`` of the request its us
 
 from django import forms
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
 from core.models import Organization
 from core.web import ServiceErrorsMixin, bootstrap
-from sharing.models import InfrastructureAsset, SharingRequest
+from sharing.models import (
+    CONTRACT_NUMBER_MAX_LENGTH,
+    LOCATION_HELP,
+    LOCATION_MAX_LENGTH,
+    InfrastructureAsset,
+    SharingRequest,
+)
+
+
+def date_widget():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AssetForm(ServiceErrorsMixin, forms.ModelForm):
@@ -83,11 +94,16 @@ class AssetForm(ServiceErrorsMixin, forms.ModelForm):
 class TenancyForm(ServiceErrorsMixin, forms.Form):
     operator = forms.ModelChoiceField(label=_("Operator"), queryset=Organization.objects.none())
     units = forms.IntegerField(label=_("Capacity used"), min_value=1, max_value=10_000)
-    occupies = forms.CharField(label=_("What it occupies"), required=False, max_length=255)
-    since = forms.DateField(
-        label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    occupies = forms.CharField(
+        label=_("Location on the asset"),
+        required=False,
+        max_length=LOCATION_MAX_LENGTH,
+        help_text=LOCATION_HELP,
     )
-    terms_reference = forms.CharField(label=_("Terms reference"), required=False, max_length=100)
+    since = forms.DateField(label=_("Since"), required=False, widget=date_widget())
+    terms_reference = forms.CharField(
+        label=_("Contract number"), required=False, max_length=CONTRACT_NUMBER_MAX_LENGTH
+    )
     error_aliases = {"asset": None}
 
     def __init__(self, *args, asset=None, **kwargs):
@@ -159,8 +175,44 @@ class NoteForm(ActionForm):
     )
 
 
-class AcceptForm(NoteForm):
-    terms = forms.CharField(label=_("Terms reference"), required=False, max_length=100)
+class TermsForm(ActionForm):
+    """The terms of the tenancy the owner grants (accept) or offers (counter-offer), in fields:
+    the service (``services.clean_terms``) checks them and the tenancy takes exactly them."""
+
+    location = forms.CharField(
+        label=_("Location on the asset"),
+        required=False,
+        max_length=LOCATION_MAX_LENGTH,
+        help_text=LOCATION_HELP,
+    )
+    contract_number = forms.CharField(
+        label=_("Contract number"),
+        required=False,
+        max_length=CONTRACT_NUMBER_MAX_LENGTH,
+        help_text=_("Left empty: the request number."),
+    )
+    start_date = forms.DateField(
+        label=_("Start date"),
+        required=False,
+        widget=date_widget(),
+        help_text=_("Left empty: today."),
+    )
+    end_date = forms.DateField(
+        label=_("End date"),
+        required=False,
+        widget=date_widget(),
+        help_text=_("Optional; not before the start date."),
+    )
+
+
+class AcceptForm(TermsForm):
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_date"].initial = timezone.localdate
 
 
 class RefuseForm(ActionForm):
@@ -169,11 +221,20 @@ class RefuseForm(ActionForm):
     )
 
 
-class CounterForm(ActionForm):
+class CounterForm(TermsForm):
     units = forms.IntegerField(label=_("Capacity offered"), min_value=1, max_value=10_000)
+    # Free text to the requester: it stays a note (never the tenancy's location or contract).
     terms = forms.CharField(
-        label=_("Terms"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note to the requester"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Price, conditions …; the tenancy takes the fields above."),
     )
+    field_order = ["version", "units", "location", "contract_number", "start_date", "end_date"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_date"].help_text = _("Left empty: the day the requester accepts.")
 
 
 class DecideForm(ActionForm):

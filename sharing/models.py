@@ -1,10 +1,10 @@
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import CountField, MetresField, SizeField
 from core.history import track
 from core.models import (
     AdministrativeUnit,
@@ -15,7 +15,7 @@ from core.models import (
     User,
     source_record_constraint,
 )
-from core.text import fold
+from core.text import fold, validate_identifier
 
 
 class AssetKind(models.TextChoices):
@@ -38,6 +38,12 @@ CAPACITY_UNITS = {
 }
 LINE_KINDS = (AssetKind.DUCT,)
 
+# The terms a tenancy is granted on: stated by the owner when it accepts or counter-offers, held by
+# the tenancy (and, while offered, by the request's counter_* fields) with the same limits.
+LOCATION_MAX_LENGTH = 255
+CONTRACT_NUMBER_MAX_LENGTH = 100
+LOCATION_HELP = _("Where on the asset, e.g. “Tầng ăng-ten 2, hướng Đông”; cable in bore 3.")
+
 
 @track()
 class InfrastructureAsset(BaseModel, SourceRecordModel):
@@ -58,7 +64,7 @@ class InfrastructureAsset(BaseModel, SourceRecordModel):
         OUT_OF_SERVICE = "out_of_service", _("Out of service")
         DECOMMISSIONED = "decommissioned", _("Decommissioned")
 
-    code = models.CharField(_("code"), max_length=50)
+    code = models.CharField(_("code"), max_length=50, validators=[validate_identifier])
     name = models.CharField(_("name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=20, choices=AssetKind.choices, db_index=True)
     owner = models.ForeignKey(
@@ -72,17 +78,15 @@ class InfrastructureAsset(BaseModel, SourceRecordModel):
         verbose_name=_("commune"),
     )
     address = models.CharField(_("address"), max_length=500, blank=True)
-    capacity = models.PositiveIntegerField(
-        _("capacity"), validators=[MinValueValidator(1), MaxValueValidator(10_000)]
-    )
-    used_capacity = models.PositiveIntegerField(_("used capacity"), default=0, editable=False)
+    capacity = CountField(_("capacity"), min_value=1, max_value=10_000)
+    used_capacity = CountField(_("used capacity"), default=0, editable=False)
     free_capacity = models.GeneratedField(
         expression=F("capacity") - F("used_capacity"),
         output_field=models.IntegerField(),
         db_persist=True,
         verbose_name=_("free capacity"),
     )
-    length_m = models.FloatField(_("length (m)"), null=True, blank=True, editable=False)
+    length_m = MetresField(_("length (m)"), null=True, blank=True, editable=False)
     condition = models.CharField(
         _("condition"), max_length=10, choices=Condition.choices, default=Condition.GOOD
     )
@@ -153,18 +157,26 @@ class Tenancy(BaseModel):
         verbose_name=_("operator"),
         limit_choices_to={"kind": Organization.Kind.OPERATOR},
     )
-    units = models.PositiveIntegerField(
-        _("capacity used"), validators=[MinValueValidator(1), MaxValueValidator(10_000)]
-    )
+    units = CountField(_("capacity used"), min_value=1, max_value=10_000)
     occupies = models.CharField(
-        _("what it occupies"),
-        max_length=255,
+        _("location on the asset"),
+        max_length=LOCATION_MAX_LENGTH,
         blank=True,
-        help_text=_("E.g. two antennas at 30 m; cable in bore 3."),
+        help_text=LOCATION_HELP,
     )
     since = models.DateField(_("since"))
-    until = models.DateField(_("until"), null=True, blank=True)
-    terms_reference = models.CharField(_("terms reference"), max_length=100, blank=True)
+    until = models.DateField(
+        _("until"),
+        null=True,
+        blank=True,
+        help_text=_("The contract's end date, or the day the tenancy was ended."),
+    )
+    terms_reference = models.CharField(
+        _("contract number"),
+        max_length=CONTRACT_NUMBER_MAX_LENGTH,
+        blank=True,
+        validators=[validate_identifier],
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
@@ -230,26 +242,40 @@ class SharingRequest(BaseModel):
         verbose_name=_("asset"),
     )
     point = models.PointField(_("near point"), srid=4326, null=True, blank=True)
-    radius_m = models.PositiveIntegerField(
-        _("radius (m)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5000)],
-    )
-    units = models.PositiveIntegerField(
-        _("capacity needed"), validators=[MinValueValidator(1), MaxValueValidator(10_000)]
-    )
+    radius_m = CountField(_("radius (m)"), null=True, blank=True, min_value=1, max_value=5000)
+    units = CountField(_("capacity needed"), min_value=1, max_value=10_000)
     needs = models.TextField(_("what is needed"))
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED, db_index=True
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = CountField(default=1, editable=False, max_value=2_000_000_000)
     submitted_on = models.DateField(_("submitted on"))
     response_due = models.DateField(_("response due"), db_index=True)
     overdue = models.BooleanField(_("overdue"), default=False, db_index=True)
-    counter_units = models.PositiveIntegerField(_("capacity offered"), null=True, blank=True)
-    counter_terms = models.TextField(_("counter-offer terms"), blank=True)
+    counter_units = CountField(_("capacity offered"), null=True, blank=True, max_value=10_000)
+    # The terms of the tenancy the counter-offer proposes; accepting it grants exactly these.
+    counter_location = models.CharField(
+        _("location offered"), max_length=LOCATION_MAX_LENGTH, blank=True, help_text=LOCATION_HELP
+    )
+    counter_contract_number = models.CharField(
+        _("contract number offered"),
+        max_length=CONTRACT_NUMBER_MAX_LENGTH,
+        blank=True,
+        validators=[validate_identifier],
+    )
+    counter_start_date = models.DateField(
+        _("start date offered"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the tenancy starts the day the requester accepts."),
+    )
+    counter_end_date = models.DateField(_("end date offered"), null=True, blank=True)
+    counter_terms = models.TextField(
+        _("counter-offer note"),
+        blank=True,
+        help_text=_("Free text to the requester (price, conditions); never a tenancy field."),
+    )
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
     escalated_by = models.ForeignKey(
         Organization,
@@ -260,7 +286,9 @@ class SharingRequest(BaseModel):
         verbose_name=_("escalated by"),
     )
     outcome = models.CharField(_("decision"), max_length=10, choices=Outcome.choices, blank=True)
-    decision_number = models.CharField(_("decision number"), max_length=100, blank=True)
+    decision_number = models.CharField(
+        _("decision number"), max_length=100, blank=True, validators=[validate_identifier]
+    )
     decision_text = models.TextField(_("decision"), blank=True)
     decided_by = models.ForeignKey(
         User,
@@ -290,6 +318,13 @@ class SharingRequest(BaseModel):
                 | (Q(point__isnull=False) & Q(radius_m__isnull=False)),
                 name="sharing_request_asset_or_area",
             ),
+            models.CheckConstraint(
+                condition=Q(counter_start_date__isnull=True)
+                | Q(counter_end_date__isnull=True)
+                | Q(counter_end_date__gte=F("counter_start_date")),
+                name="sharing_request_counter_dates_ordered",
+                violation_error_message=_("The end date cannot be before the start date."),
+            ),
         ]
 
     def __str__(self):
@@ -317,7 +352,7 @@ class RequestDocument(models.Model):
     file = models.FileField(_("file"), upload_to=request_document_upload_to, max_length=300)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
+    size = SizeField()
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from core.fields import field_errors
 from core.files import check_upload
 from core.geo import check_location
 from core.history import acting_as
@@ -23,6 +24,7 @@ from core.models import Organization
 from core.notifications import city_officials, notify, staff_of
 from core.permissions import acts_for, is_city_official, is_operator_user
 from core.scoping import can_access
+from core.sync.services import check_source_key
 from core.workdays import add_working_days
 from sharing.models import (
     InfrastructureAsset,
@@ -132,6 +134,7 @@ def save_asset(user, asset=None, **data):
         raise InvalidInput({"owner": [_("Choose the owner.")]})
     if not system and not can_edit_asset(user, asset.owner_id):
         raise PermissionDenied()
+    check_source_key(user, asset)
     asset.commune = _check_geometry(asset)
     asset.length_m = (
         _route_length_m(asset.geometry) if asset.geometry.geom_type == "LineString" else None
@@ -216,13 +219,35 @@ def _allocate(asset, units):
 
 @transaction.atomic
 def create_tenancy(
-    user, asset, operator, units, since=None, occupies="", terms_reference="", request=None
+    user,
+    asset,
+    operator,
+    units,
+    since=None,
+    occupies="",
+    terms_reference="",
+    request=None,
+    until=None,
 ):
-    """Record an operator's use of an asset (the owner or an official records it)."""
+    """Record an operator's use of an asset (the owner or an official records it): ``occupies``
+    where on the asset, ``terms_reference`` the contract number, from ``since`` (today if None)
+    to ``until`` (None: open-ended)."""
     if request is None and not can_edit_asset(user, asset.owner_id):
         raise PermissionDenied()
     if operator is None or operator.kind != Organization.Kind.OPERATOR:
         raise InvalidInput({"operator": [_("Choose a telecom operator.")]})
+    since = since or timezone.localdate()
+    errors = field_errors(
+        Tenancy,
+        occupies=occupies or None,
+        terms_reference=terms_reference or None,
+        since=since,
+        until=until,
+    )
+    if until is not None and not errors.keys() & {"since", "until"} and until < since:
+        errors["until"] = [_("The end date cannot be before the start date.")]
+    if errors:
+        raise InvalidInput(errors)
     locked = _lock_asset(asset.pk)
     with acting_as(user, action="sharing.tenancy"):
         _allocate(locked, units)
@@ -230,7 +255,8 @@ def create_tenancy(
             asset=locked,
             operator=operator,
             units=units,
-            since=since or timezone.localdate(),
+            since=since,
+            until=until,
             occupies=occupies,
             terms_reference=terms_reference,
             request=request,
@@ -444,7 +470,60 @@ def create_request(
     return req
 
 
-def _grant(user, req, units, asset=None, terms=""):
+# --- The terms of the tenancy a request grants ------------------------------------------------------
+#
+# The owner states them in fields when it accepts or counter-offers; the tenancy takes exactly these
+# (never the request's ``needs`` or a counter-offer's free-text note). Input names -> Tenancy fields:
+TERMS_FIELDS = {
+    "location": "occupies",
+    "contract_number": "terms_reference",
+    "start_date": "since",
+    "end_date": "until",
+}
+
+
+def stated_terms(data):
+    """The terms out of a form's or serializer's cleaned data (the same names in both)."""
+    return {name: data.get(name) for name in TERMS_FIELDS}
+
+
+def clean_terms(location="", contract_number="", start_date=None, end_date=None, *, today=None):
+    """The tenancy terms an owner states, checked with the Tenancy fields' own rules (lengths,
+    hidden characters, dates within 1900–2100) and the end not before the start (the start, or
+    ``today`` when the start is left empty). Errors name the inputs: ``location``,
+    ``contract_number``, ``start_date``, ``end_date``. Returns the cleaned terms as a dict."""
+    terms = {
+        "location": (location or "").strip(),
+        "contract_number": (contract_number or "").strip(),
+        "start_date": start_date,
+        "end_date": end_date,
+    }
+    errors = {}
+    for name, value in terms.items():
+        if value in ("", None):
+            continue
+        found = field_errors(Tenancy, **{TERMS_FIELDS[name]: value})
+        if found:
+            errors[name] = found[TERMS_FIELDS[name]]
+    start = start_date or today or timezone.localdate()
+    if end_date is not None and not errors.keys() & {"start_date", "end_date"} and end_date < start:
+        errors["end_date"] = [
+            _("The end date cannot be before the start date (%(date)s).")
+            % {"date": start.strftime("%d/%m/%Y")}
+            if start_date
+            else _("The end date cannot be before today (%(date)s): the tenancy starts then.")
+            % {"date": start.strftime("%d/%m/%Y")}
+        ]
+    if errors:
+        raise InvalidInput(errors)
+    return terms
+
+
+def _grant(
+    user, req, units, asset=None, *, location="", contract_number="", start_date=None, end_date=None
+):
+    """The tenancy a request grants, on the stated terms: no contract number -> the request's
+    number; no start date -> today; no end date -> open-ended; no location -> empty."""
     asset = asset or req.asset
     if asset is None:
         raise InvalidInput({"asset": [_("Name the asset the requester may use.")]})
@@ -455,19 +534,39 @@ def _grant(user, req, units, asset=None, terms=""):
         asset,
         req.requester,
         units,
-        occupies=req.needs[:255],
-        terms_reference=terms or (req.number or ""),
+        since=start_date,
+        until=end_date,
+        occupies=location,
+        terms_reference=contract_number or (req.number or ""),
         request=req,
     )
 
 
 @transaction.atomic
-def accept(user, req, asset=None, terms="", note="", expected_version=None):
-    """The owner accepts: a tenancy is created for the requested capacity (refused if not free)."""
+def accept(
+    user,
+    req,
+    asset=None,
+    terms="",
+    note="",
+    expected_version=None,
+    *,
+    location="",
+    contract_number="",
+    start_date=None,
+    end_date=None,
+):
+    """The owner accepts: a tenancy is created for the requested capacity (refused if not free) on
+    the terms it states (``clean_terms``): where on the asset, the contract number (the request's
+    number if none), the start date (today if none) and the end date (none: open-ended).
+    ``terms`` is the older name of ``contract_number``, kept for existing callers."""
+    if terms and contract_number and terms.strip() != contract_number.strip():
+        raise InvalidInput({"terms": [_("Give the contract number once, as contract_number.")]})
+    stated = clean_terms(location, contract_number or terms, start_date, end_date)
     done = _transition(
         user, req, "accept", note=note, expected_version=expected_version, asset=asset or req.asset
     )
-    _grant(user, done, done.units, terms=terms)
+    _grant(user, done, done.units, **stated)
     return done
 
 
@@ -485,7 +584,23 @@ def refuse(user, req, reason, expected_version=None):
 
 
 @transaction.atomic
-def counter_offer(user, req, units, terms="", asset=None, expected_version=None):
+def counter_offer(
+    user,
+    req,
+    units,
+    terms="",
+    asset=None,
+    expected_version=None,
+    *,
+    location="",
+    contract_number="",
+    start_date=None,
+    end_date=None,
+):
+    """The owner offers other terms: ``units`` (less capacity), and the tenancy's terms in fields
+    (``clean_terms``; a start date left empty means the day the requester accepts). They are kept
+    on the request and ``accept_counter`` grants exactly them. ``terms`` is a free-text note to the
+    requester (price, conditions): it stays a note and never becomes a tenancy field."""
     current = _lock(req, expected_version)
     if current.status in CLOSED:
         raise Conflict(
@@ -498,6 +613,7 @@ def counter_offer(user, req, units, terms="", asset=None, expected_version=None)
         raise InvalidInput(
             {"units": [_("Only %(free)d are free.") % {"free": target.free_capacity}]}
         )
+    stated = clean_terms(location, contract_number, start_date, end_date)
     return _transition(
         user,
         current,
@@ -505,15 +621,43 @@ def counter_offer(user, req, units, terms="", asset=None, expected_version=None)
         note=terms,
         expected_version=expected_version,
         counter_units=units,
-        counter_terms=terms,
+        counter_terms=(terms or "").strip(),
+        counter_location=stated["location"],
+        counter_contract_number=stated["contract_number"],
+        counter_start_date=stated["start_date"],
+        counter_end_date=stated["end_date"],
         asset=target,
     )
 
 
 @transaction.atomic
 def accept_counter(user, req, expected_version=None):
+    """The requester accepts the counter-offer: the tenancy is granted on exactly the terms the
+    owner offered (``counter_units``, ``counter_location``, ``counter_contract_number``,
+    ``counter_start_date`` — empty: today —, ``counter_end_date``)."""
     done = _transition(user, req, "accept_counter", expected_version=expected_version)
-    _grant(user, done, done.counter_units, terms=done.counter_terms[:100])
+    today = timezone.localdate()
+    if (
+        done.counter_start_date is None
+        and done.counter_end_date is not None
+        and done.counter_end_date < today
+    ):
+        raise Conflict(
+            _(
+                "The counter-offer's end date (%(date)s) has passed: withdraw and ask the owner "
+                "again."
+            )
+            % {"date": done.counter_end_date.strftime("%d/%m/%Y")}
+        )
+    _grant(
+        user,
+        done,
+        done.counter_units,
+        location=done.counter_location,
+        contract_number=done.counter_contract_number,
+        start_date=done.counter_start_date or today,
+        end_date=done.counter_end_date,
+    )
     return done
 
 
@@ -555,7 +699,7 @@ def decide(
         asset=asset or req.asset,
     )
     if outcome == SharingRequest.Outcome.SHARE:
-        _grant(user, done, units or done.units, terms=decision_number.strip())
+        _grant(user, done, units or done.units, contract_number=decision_number.strip())
     return done
 
 

@@ -563,13 +563,18 @@ def request_detail(request, pk):
 
 ACTION_CALLS = {
     "accept": lambda user, req, d, v: services.accept(
-        user, req, terms=d.get("terms", ""), note=d.get("note", ""), expected_version=v
+        user, req, note=d.get("note", ""), expected_version=v, **services.stated_terms(d)
     ),
     "refuse": lambda user, req, d, v: services.refuse(
         user, req, d.get("reason", ""), expected_version=v
     ),
     "counter": lambda user, req, d, v: services.counter_offer(
-        user, req, d.get("units"), terms=d.get("terms", ""), expected_version=v
+        user,
+        req,
+        d.get("units"),
+        terms=d.get("terms", ""),
+        expected_version=v,
+        **services.stated_terms(d),
     ),
     "accept_counter": lambda user, req, d, v: services.accept_counter(
         user, req, expected_version=v

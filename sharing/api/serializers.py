@@ -25,6 +25,8 @@ from core.api.fields import (
 )
 from sharing import selectors, services
 from sharing.models import (
+    CONTRACT_NUMBER_MAX_LENGTH,
+    LOCATION_MAX_LENGTH,
     AssetKind,
     InfrastructureAsset,
     RequestDocument,
@@ -169,7 +171,7 @@ class RequestTenancySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenancy
-        fields = ["id", "units", "since", "until", "terms_reference", "status"]
+        fields = ["id", "units", "occupies", "since", "until", "terms_reference", "status"]
 
 
 # --- Sharing requests ------------------------------------------------------------------------------------
@@ -217,6 +219,10 @@ class SharingRequestSerializer(serializers.ModelSerializer):
             "response_due",
             "overdue",
             "counter_units",
+            "counter_location",
+            "counter_contract_number",
+            "counter_start_date",
+            "counter_end_date",
             "counter_terms",
             "refusal_reason",
             "outcome",
@@ -235,6 +241,10 @@ class SharingRequestSerializer(serializers.ModelSerializer):
             "response_due",
             "overdue",
             "counter_units",
+            "counter_location",
+            "counter_contract_number",
+            "counter_start_date",
+            "counter_end_date",
             "counter_terms",
             "refusal_reason",
             "outcome",
@@ -295,13 +305,57 @@ class SharingNoteSerializer(SharingVersionSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SharingAcceptSerializer(SharingNoteSerializer):
+class TenancyTermsSerializer(SharingVersionSerializer):
+    """The terms of the tenancy the owner grants (accept) or offers (counter-offer), all optional
+    (checked by sharing.services.clean_terms: field errors, 400)."""
+
+    location = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=LOCATION_MAX_LENGTH,
+        help_text=_(
+            "Where on the asset, e.g. “Tầng ăng-ten 2, hướng Đông”: the tenancy's `occupies`."
+        ),
+    )
+    contract_number = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=CONTRACT_NUMBER_MAX_LENGTH,
+        help_text=_(
+            "The tenancy's `terms_reference`; left out or empty, the request number (CS-…)."
+        ),
+    )
+    start_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "The tenancy's `since`; left out: today (accept), the day the requester accepts "
+            "(counter-offer)."
+        ),
+    )
+    end_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The tenancy's `until`; not before the start date. Left out: open-ended."),
+    )
+
+
+class SharingAcceptSerializer(TenancyTermsSerializer):
+    """The tenancy is created on the terms stated here. A client that sends none gets what it
+    always got: no location, the request number as the contract number, a start today, no end.
+    The end may not be before the start; dates lie within 1900–2100."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="")
     terms = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
-        max_length=100,
-        help_text=_("Terms reference."),
+        max_length=CONTRACT_NUMBER_MAX_LENGTH,
+        help_text=_("Deprecated: the older name of `contract_number`."),
     )
     asset = AssetField(
         required=False,
@@ -314,9 +368,21 @@ class SharingRefuseSerializer(SharingVersionSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SharingCounterSerializer(SharingVersionSerializer):
+class SharingCounterSerializer(TenancyTermsSerializer):
+    """The capacity and the tenancy's terms offered, kept on the request as `counter_*`: accepting
+    the counter-offer grants exactly them. The end may not be before the start (or, with no start,
+    before today); dates lie within 1900–2100."""
+
     units = serializers.IntegerField(min_value=1, max_value=10_000, help_text=_("Units offered."))
-    terms = serializers.CharField(required=False, allow_blank=True, default="")
+    terms = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "A free-text note to the requester (price, conditions), kept as `counter_terms`; it "
+            "never becomes a tenancy field."
+        ),
+    )
     asset = AssetField(
         required=False,
         allow_null=True,

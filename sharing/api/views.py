@@ -18,11 +18,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, api_filterset
 from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet
+from core.api.parsers import SafeFormParser, SafeMultiPartParser
 from core.api.sync_write import SyncWriteMixin, sync_write_schema
 from sharing import filters, selectors, services
 from sharing.api.serializers import (
@@ -280,7 +280,10 @@ class SharingRequestViewSet(CaseViewSet):
     @_step_schema(SharingAcceptSerializer, _("Accept (owner): the tenancy is created"))
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        """For an area request, `asset` names the owner's asset the requester may use."""
+        """The tenancy is created on the terms stated here: `location` (where on the asset),
+        `contract_number` (the request number if left out), `start_date` (today if left out),
+        `end_date` (open-ended if left out). For an area request, `asset` names the owner's asset
+        the requester may use."""
         return self.step(
             SharingAcceptSerializer,
             lambda user, req, data: services.accept(
@@ -290,6 +293,7 @@ class SharingRequestViewSet(CaseViewSet):
                 terms=data["terms"],
                 note=data["note"],
                 expected_version=data.get("version"),
+                **services.stated_terms(data),
             ),
         )
 
@@ -306,6 +310,10 @@ class SharingRequestViewSet(CaseViewSet):
     @_step_schema(SharingCounterSerializer, _("Counter-offer (owner)"))
     @action(detail=True, methods=["post"])
     def counter(self, request, pk=None):
+        """Offers `units` and the tenancy's terms (`location`, `contract_number`, `start_date` —
+        left out: the day the requester accepts —, `end_date`), kept on the request as
+        `counter_*`; `terms` is a free-text note. Accepting the counter-offer grants exactly
+        these terms."""
         return self.step(
             SharingCounterSerializer,
             lambda user, req, data: services.counter_offer(
@@ -315,12 +323,16 @@ class SharingRequestViewSet(CaseViewSet):
                 terms=data["terms"],
                 asset=data.get("asset"),
                 expected_version=data.get("version"),
+                **services.stated_terms(data),
             ),
         )
 
     @_step_schema(SharingVersionSerializer, _("Accept the counter-offer (requester)"))
     @action(detail=True, methods=["post"], url_path="accept-counter")
     def accept_counter(self, request, pk=None):
+        """The tenancy is created on the offered terms: `counter_units`, `counter_location`,
+        `counter_contract_number` (the request number if empty), `counter_start_date` (today if
+        empty), `counter_end_date`."""
         return self.step(
             SharingVersionSerializer,
             lambda user, req, data: services.accept_counter(
@@ -385,7 +397,7 @@ class SharingRequestViewSet(CaseViewSet):
         responses={201: RequestDocumentSerializer, **ERRORS},
         summary=_("Upload a document (either party)"),
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[SafeMultiPartParser, SafeFormParser])
     def documents(self, request, pk=None):
         """A PDF, JPEG or PNG, checked by its content."""
         req = self.get_object()
