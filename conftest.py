@@ -35,6 +35,18 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language, as a fresh process (a worker, a command) does: a
+    request with Accept-Language: en leaves English active in the thread after it is answered, and
+    messages stored later (a run's error, a command's output) would depend on the tests before."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database starts with the reference data (and boundaries, where the shared data is)."""
@@ -196,6 +208,31 @@ def celery_worker_queue(transactional_db, reference_data):
         shutdown_timeout=30,
     ):
         yield queue
+
+
+@pytest.fixture
+def outbox_to_queue(monkeypatch):
+    """``outbox_to_queue(queue, countdown=None, record=...)``: what core.outbox sends goes to the
+    test's private queue (see celery_worker_queue); returns a list that receives
+    ``record(message, result)`` for each message sent (the AsyncResult by default)."""
+    from core import outbox
+
+    real = outbox._publish
+
+    def route(queue, countdown=None, record=lambda message, result: result):
+        sent = []
+
+        def publish(message):
+            extra = {"queue": queue, **({"countdown": countdown} if countdown else {})}
+            message.options = {**(message.options or {}), **extra}
+            result = real(message)
+            sent.append(record(message, result))
+            return result
+
+        monkeypatch.setattr(outbox, "_publish", publish)
+        return sent
+
+    return route
 
 
 # --- Browser -------------------------------------------------------------------------------------

@@ -3,14 +3,15 @@ tasks (with a due date or a recurrence, and optionally a target on a registered 
 progress is computed from live data), append-only progress updates, and meetings whose decisions
 create or update tasks."""
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import PercentField, RangedDecimalField, SmallCountField
 from core.history import track
 from core.models import BaseModel, Organization, User
+from core.text import validate_identifier
 
 
 @track()
@@ -21,7 +22,7 @@ class Agreement(BaseModel):
         EXPIRED = "expired", _("Expired")
         RENEWED = "renewed", _("Renewed")
 
-    code = models.CharField(_("code"), max_length=50, unique=True)
+    code = models.CharField(_("code"), max_length=50, unique=True, validators=[validate_identifier])
     title = models.CharField(_("title"), max_length=500)
     summary = models.TextField(_("summary"), blank=True)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
@@ -100,7 +101,7 @@ class ContentArea(BaseModel):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="areas", verbose_name=_("agreement")
     )
-    number = models.PositiveSmallIntegerField(_("number"), validators=[MinValueValidator(1)])
+    number = SmallCountField(_("number"), min_value=1)
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True)
 
@@ -163,18 +164,29 @@ class Task(BaseModel):
         default=Status.NOT_STARTED,
         db_index=True,
     )
-    percent = models.PositiveSmallIntegerField(
+    percent = PercentField(
         _("progress (%)"),
         default=0,
-        validators=[MaxValueValidator(100)],
         help_text=_("From the latest update, for tasks without an indicator."),
     )
     indicator = models.CharField(_("indicator"), max_length=100, blank=True)
-    baseline_value = models.DecimalField(
-        _("baseline value"), max_digits=14, decimal_places=3, null=True, blank=True
+    baseline_value = RangedDecimalField(
+        _("baseline value"),
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        min_value=-10_000_000_000,
+        max_value=10_000_000_000,
     )
-    target_value = models.DecimalField(
-        _("target value"), max_digits=14, decimal_places=3, null=True, blank=True
+    target_value = RangedDecimalField(
+        _("target value"),
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        min_value=-10_000_000_000,
+        max_value=10_000_000_000,
     )
     target_date = models.DateField(_("target date"), null=True, blank=True)
     reminded_on = models.DateField(null=True, blank=True, editable=False)
@@ -226,9 +238,7 @@ class ProgressUpdate(BaseModel):
         User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
     )
     narrative = models.TextField(_("what was done"))
-    percent = models.PositiveSmallIntegerField(
-        _("progress (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
-    )
+    percent = PercentField(_("progress (%)"), null=True, blank=True)
     corrects = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,

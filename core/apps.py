@@ -17,7 +17,19 @@ class CoreConfig(AppConfig):
         autodiscover_modules("sync")
         from django.db.models.signals import post_migrate
 
+        from core.api.fields import refuse_booleans_as_numbers
         from core.sync import schema  # noqa: F401  (the bearer token in the OpenAPI schema)
         from core.sync.capture import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="core.sync.capture")
+        from django.contrib.auth.signals import user_logged_in
+
+        from core.two_factor import on_login
+
+        user_logged_in.connect(on_login, dispatch_uid="core.two_factor.on_login")
+        # JSON true/false is not a number for any serializer field (core.api.fields).
+        refuse_booleans_as_numbers()
+        # Text in NFC, dates within 1900–2100, at every form and serializer (core.boundary).
+        from core import boundary
+
+        boundary.install()

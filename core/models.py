@@ -11,8 +11,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
+from core.fields import CountField, RangedDecimalField, SmallCountField
 from core.history import track
-from core.text import fold, name_key
+from core.text import fold, name_key, validate_identifier
 
 UNIT_CODE_VALIDATOR = RegexValidator(r"^\d{5}$", _("A unit code has exactly 5 digits."))
 REORGANISATION_DATE = "2025-07-01"
@@ -44,8 +45,12 @@ class SourceRecordModel(models.Model):
     Concrete models add ``source_record_constraint("<model>")`` to their Meta.constraints.
     """
 
-    source = models.CharField(_("source"), max_length=64, blank=True, default="")
-    external_id = models.CharField(_("external id"), max_length=128, blank=True, default="")
+    source = models.CharField(
+        _("source"), max_length=64, blank=True, default="", validators=[validate_identifier]
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=128, blank=True, default="", validators=[validate_identifier]
+    )
 
     class Meta:
         abstract = True
@@ -190,8 +195,14 @@ class AdministrativeUnit(BaseModel, DatedModel):
     name_en = models.CharField(_("English name"), max_length=128, blank=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, db_index=True)
     province_code = models.CharField(_("province code"), max_length=2, default="01")
-    area_km2 = models.DecimalField(
-        _("area (km²)"), max_digits=9, decimal_places=2, null=True, blank=True
+    area_km2 = RangedDecimalField(
+        _("area (km²)"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        min_value=0,
+        max_value=400_000,  # Vietnam is 331,000 km²
     )
     boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
     # The boundary simplified to ~20 m (0.0002°) for city maps: ~10x lighter, computed on save.
@@ -402,14 +413,14 @@ class ImportJob(BaseModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    total = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True)
-    processed = models.PositiveIntegerField(_("rows processed"), default=0)
-    created_count = models.PositiveIntegerField(_("rows stored"), default=0)
-    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
-    error_count = models.PositiveIntegerField(_("rows refused"), default=0)
+    total = CountField(_("rows in the file"), null=True, blank=True, max_value=100_000_000)
+    processed = CountField(_("rows processed"), default=0, max_value=100_000_000)
+    created_count = CountField(_("rows stored"), default=0, max_value=100_000_000)
+    duplicate_count = CountField(_("duplicates"), default=0, max_value=100_000_000)
+    error_count = CountField(_("rows refused"), default=0, max_value=100_000_000)
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempts = SmallCountField(_("attempts"), default=0)
     created_by = models.ForeignKey(
         User,
         on_delete=models.SET_NULL,
@@ -449,6 +460,32 @@ class ImportJob(BaseModel):
     @property
     def finished(self):
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to send, written in the same transaction as the business row that needs it
+    (core.outbox): sent after commit, or later by the drain when the broker was down."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    options = models.JSONField(_("sending options"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="core_outbox_unsent", condition=Q(sent_at__isnull=True)
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)}"
 
 
 # --- Machine-to-machine sync (core.sync) ---------------------------------------------------------

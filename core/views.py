@@ -4,19 +4,25 @@ import io
 from importlib import import_module
 
 from django.apps import apps
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import module_has_submodule
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
-from core import health, notifications, selectors
+from core import health, imports, notifications, selectors
+from core.access import has_portal_role, no_role_response
+from core.exceptions import DomainError
+from core.exceptions import PermissionDenied as ServicePermissionDenied
 from core.exports import _text
 from core.filters import AdministrativeUnitFilter, OrganizationFilter
-from core.imports import MAX_ERRORS
+from core.imports import MAX_ERRORS, can_retry
 from core.models import AdministrativeUnit, ImportJob, Notification
 from core.scoping import scope_queryset
 from core.web import ListPage
@@ -25,15 +31,8 @@ from core.web import ListPage
 @never_cache
 @login_not_required
 def healthz(request):
-    db_ok, db_info = health.check_database()
-    redis_ok, redis_info = health.check_redis()
-    body = {
-        "status": "ok" if db_ok and redis_ok else "unavailable",
-        "database": {"ok": db_ok, "info": db_info},
-        "redis": {"ok": redis_ok, "info": redis_info},
-        "worker_heartbeat_age_s": health.last_heartbeat() if redis_ok else None,
-    }
-    return JsonResponse(body, status=200 if db_ok and redis_ok else 503)
+    body, status = health.report()
+    return JsonResponse(body, status=status)
 
 
 class HomeView(TemplateView):
@@ -42,6 +41,12 @@ class HomeView(TemplateView):
     then the links every role has."""
 
     template_name = "core/home.html"
+    role_required = False  # an account without a role is told so here (core.access)
+
+    def get(self, request, *args, **kwargs):
+        if not has_portal_role(request.user):
+            return no_role_response(request, status=200)
+        return super().get(request, *args, **kwargs)
 
     @staticmethod
     @functools.cache
@@ -167,10 +172,13 @@ def import_back_url(job):
         return reverse("home")
 
 
-def _job_context(job):
+def _job_context(job, user=None):
     return {
         "job": job,
         "running": not job.finished,
+        "can_retry": bool(
+            user is not None and job.status == ImportJob.Status.FAILED and can_retry(user, job)
+        ),
         "errors_shown": job.errors if job.finished else [],
         "errors_capped": len(job.errors) >= MAX_ERRORS,
         "back_url": import_back_url(job),
@@ -181,7 +189,7 @@ def _job_context(job):
 def import_job(request, public_id):
     """The job's page: what was uploaded, by whom, and its progress (polled, see below)."""
     job = _job_or_404(request.user, public_id)
-    return render(request, "core/import_job.html", _job_context(job))
+    return render(request, "core/import_job.html", _job_context(job, request.user))
 
 
 @never_cache
@@ -189,7 +197,24 @@ def import_job_progress(request, public_id):
     """htmx: the progress bar and counts; polls itself every second while the job is queued or
     running, then shows the result and the row errors and stops."""
     job = _job_or_404(request.user, public_id)
-    return render(request, "core/import_job_progress.html", _job_context(job))
+    return render(request, "core/import_job_progress.html", _job_context(job, request.user))
+
+
+def import_job_retry(request, public_id):
+    """The Retry button of a failed job: queued again through the service, then its page (POST;
+    the job is looked up first, so who may not see it gets a 404 whatever the method)."""
+    job = _job_or_404(request.user, public_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        imports.retry(request.user, job)
+    except ServicePermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The import is queued again."))
+    return redirect("core:import-job", public_id=job.public_id)
 
 
 def import_job_errors(request, public_id):

@@ -8,6 +8,7 @@ becomes a form error or a message here, never a 500.
 import json
 
 from django import forms
+from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,7 +22,13 @@ from leaflet.forms.widgets import LeafletWidget
 
 from core.exceptions import DomainError, InvalidInput
 from core.exceptions import PermissionDenied as ServicePermissionDenied
-from core.exports import EXPORT_LIMIT, FORMATS, export_response
+from core.exports import (
+    EXPORT_LIMIT,
+    FORMATS,
+    export_response,
+    xlsx_too_large,
+    xlsx_too_large_message,
+)
 from core.history import events_for
 from core.models import User
 
@@ -189,6 +196,10 @@ class ListPage(FilterView):
         fmt = request.GET.get("export")
         if self.export_name and fmt in FORMATS:
             queryset = filtered(self.filterset)
+            if fmt == "xlsx" and xlsx_too_large(queryset):
+                flash.warning(request, xlsx_too_large_message())
+                query = query_without(request, "export")
+                return redirect(f"{request.path}?{query}" if query else request.path)
             return export_response(
                 fmt,
                 queryset,

@@ -4,9 +4,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog, set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from core.access import role_not_required
 from core.forms import LoginForm
 
 admin.site.site_header = _("hanoi_infra administration")
@@ -32,9 +33,9 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/", role_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("", include("core.urls")),
     path("stations/", include("stations.urls")),
     path("sharing/", include("sharing.urls")),
@@ -45,5 +46,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (no inline script under the CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# Under /api/ an error is the API's JSON error shape, never an HTML page (core.api.exceptions).
+handler400 = "core.api.exceptions.bad_request"
+handler403 = "core.api.exceptions.permission_denied"
+handler404 = "core.api.exceptions.not_found"
+handler500 = "core.api.exceptions.server_error"

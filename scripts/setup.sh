@@ -26,7 +26,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-apt_install postgresql postgresql-contrib redis-server redis-tools gdal-bin python3-venv gettext
+apt_install postgresql postgresql-contrib postgresql-client redis-server redis-tools gdal-bin python3-venv gettext
 PG_MAJOR=$(ls /usr/lib/postgresql | sort -n | tail -1)
 apt_install "postgresql-${PG_MAJOR}-postgis-3" "postgresql-${PG_MAJOR}-postgis-3-scripts"
 if [ "$WITH_TESTS" -eq 1 ]; then

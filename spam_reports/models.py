@@ -14,15 +14,16 @@ from datetime import timedelta
 
 import pghistory
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.fields import CountField, SizeField, SmallCountField
 from core.history import track
 from core.models import BaseModel, Organization, PublicIdModel, SourceRecordModel, User
+from core.text import validate_identifier
 
 
 class Channel(models.TextChoices):
@@ -93,7 +94,7 @@ class SpamCase(BaseModel):
     flags = ArrayField(
         models.CharField(max_length=32), verbose_name=_("rule flags"), default=list, blank=True
     )
-    report_count = models.PositiveIntegerField(_("reports"), default=0, editable=False)
+    report_count = CountField(_("reports"), default=0, editable=False, max_value=2_000_000_000)
     first_seen_at = models.DateTimeField(_("first seen"), null=True, blank=True, editable=False)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
@@ -257,7 +258,7 @@ class Evidence(BaseModel):
     file = models.FileField(_("file"), upload_to="spam/evidence/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=64)
-    size = models.PositiveIntegerField(_("size (bytes)"))
+    size = SizeField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("uploaded by")
     )
@@ -297,9 +298,7 @@ class OperatorAction(BaseModel):
         User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("assigned by")
     )
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
-    sla_hours = models.PositiveSmallIntegerField(
-        _("time allowed (hours)"), validators=[MinValueValidator(1), MaxValueValidator(720)]
-    )
+    sla_hours = SmallCountField(_("time allowed (hours)"), min_value=1, max_value=720)
     deadline = models.DateTimeField(_("deadline"))
     instructions = models.TextField(_("instructions"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
@@ -367,7 +366,9 @@ class DoNotCallEntry(models.Model):
 
     number = models.CharField(_("number"), max_length=20, unique=True)
     registered_on = models.DateField(_("registered on"), default=timezone.localdate)
-    source = models.CharField(_("source"), max_length=64, blank=True)
+    source = models.CharField(
+        _("source"), max_length=64, blank=True, validators=[validate_identifier]
+    )
 
     class Meta:
         verbose_name = _("do-not-call entry")
@@ -402,12 +403,12 @@ class SubscriberInspection(BaseModel):
         verbose_name=_("inspecting agency"),
         limit_choices_to={"kind": Organization.Kind.AGENCY},
     )
-    reference = models.CharField(_("record number"), max_length=100, blank=True)
-    inspected_on = models.DateField(_("inspected on"))
-    sample_size = models.PositiveIntegerField(
-        _("subscriptions checked"), validators=[MinValueValidator(1)]
+    reference = models.CharField(
+        _("record number"), max_length=100, blank=True, validators=[validate_identifier]
     )
-    nonconforming = models.PositiveIntegerField(_("subscriptions not matching"), default=0)
+    inspected_on = models.DateField(_("inspected on"))
+    sample_size = CountField(_("subscriptions checked"), min_value=1, max_value=100_000_000)
+    nonconforming = CountField(_("subscriptions not matching"), default=0, max_value=100_000_000)
     findings = models.TextField(_("findings"), blank=True)
     actions_required = models.TextField(_("actions required"), blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
@@ -453,7 +454,7 @@ class InspectionFollowUp(BaseModel):
     )
     recorded_on = models.DateField(_("date"))
     note = models.TextField(_("what was done"))
-    remedied = models.PositiveIntegerField(_("subscriptions corrected"), default=0)
+    remedied = CountField(_("subscriptions corrected"), default=0, max_value=100_000_000)
     recorded_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
     )

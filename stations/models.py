@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import CountField, HeightField, SizeField, SmallCountField
 from core.history import track
 from core.models import (
     AdministrativeUnit,
@@ -18,7 +19,7 @@ from core.models import (
     User,
     source_record_constraint,
 )
-from core.text import fold
+from core.text import fold, validate_identifier
 
 MAX_HEIGHT_M = 300
 HEIGHT_VALIDATORS = [
@@ -137,13 +138,16 @@ class StructureMixin(models.Model):
     structure_type = models.CharField(
         _("structure type"), max_length=20, choices=StructureType.choices
     )
-    structure_height_m = models.DecimalField(
-        _("structure height (m)"), max_digits=6, decimal_places=2, validators=HEIGHT_VALIDATORS
+    structure_height_m = HeightField(
+        _("structure height (m)"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal(MAX_HEIGHT_M),
+        validators=HEIGHT_VALIDATORS,
     )
-    building_height_m = models.DecimalField(
+    building_height_m = HeightField(
         _("host building height (m)"),
-        max_digits=6,
-        decimal_places=2,
+        min_value=Decimal("1"),
+        max_value=Decimal(MAX_HEIGHT_M),
         null=True,
         blank=True,
         validators=BUILDING_HEIGHT_VALIDATORS,
@@ -183,7 +187,7 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
         verbose_name=_("operator"),
         limit_choices_to={"kind": Organization.Kind.OPERATOR},
     )
-    code = models.CharField(_("station code"), max_length=50)
+    code = models.CharField(_("station code"), max_length=50, validators=[validate_identifier])
     name = models.CharField(_("name"), max_length=255)
     address = models.CharField(_("address"), max_length=500, blank=True)
     commune = models.ForeignKey(
@@ -196,7 +200,9 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED, db_index=True
     )
-    permit_reference = models.CharField(_("permit reference"), max_length=100, blank=True)
+    permit_reference = models.CharField(
+        _("permit reference"), max_length=100, blank=True, validators=[validate_identifier]
+    )
     asset = models.ForeignKey(
         "sharing.InfrastructureAsset",
         on_delete=models.SET_NULL,
@@ -279,18 +285,19 @@ class PublicSite(BaseModel, SourceRecordModel):
     )
     location = models.PointField(_("location"), srid=4326)
     area = models.PolygonField(_("area"), srid=4326, null=True, blank=True)
-    building_height_m = models.DecimalField(
+    building_height_m = HeightField(
         _("building height (m)"),
-        max_digits=6,
-        decimal_places=2,
+        min_value=Decimal("1"),
+        max_value=Decimal(MAX_HEIGHT_M),
         null=True,
         blank=True,
         validators=BUILDING_HEIGHT_VALIDATORS,
     )
-    capacity = models.PositiveSmallIntegerField(
+    capacity = SmallCountField(
         _("stations it can take"),
         default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        min_value=1,
+        max_value=50,
     )
     conditions = models.TextField(_("conditions"), blank=True)
     status = models.CharField(
@@ -336,11 +343,11 @@ class ApplicationType(models.Model):
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=255)
-    completeness_days = models.PositiveSmallIntegerField(
-        _("completeness check (working days)"), default=3, validators=[MinValueValidator(1)]
+    completeness_days = SmallCountField(
+        _("completeness check (working days)"), default=3, min_value=1, max_value=365
     )
-    decision_days = models.PositiveSmallIntegerField(
-        _("decision (working days)"), default=10, validators=[MinValueValidator(1)]
+    decision_days = SmallCountField(
+        _("decision (working days)"), default=10, min_value=1, max_value=365
     )
     tacit_approval = models.BooleanField(
         _("tacit approval"),
@@ -411,7 +418,9 @@ class PermitApplication(BaseModel, StructureMixin):
         related_name="applications",
         verbose_name=_("station"),
     )
-    station_code = models.CharField(_("station code"), max_length=50)
+    station_code = models.CharField(
+        _("station code"), max_length=50, validators=[validate_identifier]
+    )
     station_name = models.CharField(_("station name"), max_length=255)
     address = models.CharField(_("address"), max_length=500)
     commune = models.ForeignKey(
@@ -432,13 +441,13 @@ class PermitApplication(BaseModel, StructureMixin):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = CountField(default=1, editable=False, max_value=2_000_000_000)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     # The statutory clock, in working days: days used before the last stop, and the day it
     # (re)started when running.
     clock_running = models.BooleanField(default=False, editable=False)
     clock_started_on = models.DateField(null=True, blank=True, editable=False)
-    days_used_before = models.PositiveSmallIntegerField(default=0, editable=False)
+    days_used_before = SmallCountField(default=0, editable=False, max_value=10_000)
     completeness_due = models.DateField(_("completeness check due"), null=True, blank=True)
     decision_due = models.DateField(_("decision due"), null=True, blank=True, db_index=True)
     overdue = models.BooleanField(_("overdue"), default=False, db_index=True)
@@ -451,7 +460,9 @@ class PermitApplication(BaseModel, StructureMixin):
         related_name="+",
         verbose_name=_("decided by"),
     )
-    decision_number = models.CharField(_("decision number"), max_length=100, blank=True)
+    decision_number = models.CharField(
+        _("decision number"), max_length=100, blank=True, validators=[validate_identifier]
+    )
     decision_reason = models.TextField(_("reasons"), blank=True)
     search_text = models.TextField(editable=False, default="")
 
@@ -487,7 +498,7 @@ class ApplicationDocument(models.Model):
     file = models.FileField(_("file"), upload_to=document_upload_to, max_length=300)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
+    size = SizeField()
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from core.files import check_upload
@@ -20,6 +19,7 @@ from core.history import acting_as
 from core.notifications import city_officials, notify, staff_of
 from core.permissions import acts_for, is_city_official
 from core.scoping import can_access, ensure_in_scope
+from core.sync.services import check_source_key
 from core.workdays import add_working_days, working_days_between
 from sharing import services as sharing_services
 from sharing.selectors import free_assets_near
@@ -101,12 +101,28 @@ def _validate_structure(obj):
         raise InvalidInput(exc.message_dict) from exc
 
 
+def commissioning_error(status, commissioned_on):
+    """The one rule on a station's commissioning date, for every door (forms, API, bulk, import):
+    a station in operation was commissioned on a day that has come. None when the date is fine."""
+    if (
+        status == Station.Status.OPERATING
+        and commissioned_on is not None
+        and commissioned_on > timezone.localdate()
+    ):
+        return _("An operating station cannot have been commissioned in the future.")
+    return None
+
+
 def _save_station(user, station, data):
     _apply(station, data, STATION_FIELDS)
+    error = commissioning_error(station.status, station.commissioned_on)
+    if error:
+        raise InvalidInput({"commissioned_on": [error]})
     if station.operator_id is None or station.operator.kind != "operator":
         raise InvalidInput({"operator": [_("Choose a telecom operator.")]})
     if not can_edit_station(user, station.operator):
         raise PermissionDenied()
+    check_source_key(user, station)
     station.commune = check_location(
         station.location, station.commune if station.commune_id else None
     )
@@ -184,6 +200,7 @@ def save_public_site(user, site=None, **data):
         raise PermissionDenied()
     site = site or PublicSite()
     _apply(site, data, PUBLIC_SITE_FIELDS)
+    check_source_key(user, site)
     site.commune = check_location(site.location, site.commune if site.commune_id else None)
     from django.core.exceptions import ValidationError
 
@@ -227,119 +244,20 @@ def refresh_site_occupancy(site):
 
 
 # --- Permit applications: the workflow ----------------------------------------------------------------
+# The states and moves are declared once in stations.workflows (PERMIT, core.workflow); the actions
+# below keep their signatures for the demo, the tasks and the tests, and all go through its perform.
 
-APPLICANT, OFFICIAL, SYSTEM = "applicant", "official", "system"
-
-# (from status, action) -> (to status, who may do it)
-TRANSITIONS = {
-    (S.DRAFT, "submit"): (S.SUBMITTED, APPLICANT),
-    (S.DRAFT, "withdraw"): (S.WITHDRAWN, APPLICANT),
-    (S.SUBMITTED, "return"): (S.RETURNED, OFFICIAL),
-    (S.SUBMITTED, "accept"): (S.UNDER_REVIEW, OFFICIAL),
-    (S.SUBMITTED, "withdraw"): (S.WITHDRAWN, APPLICANT),
-    (S.RETURNED, "resubmit"): (S.RESUBMITTED, APPLICANT),
-    (S.RETURNED, "withdraw"): (S.WITHDRAWN, APPLICANT),
-    (S.RESUBMITTED, "return"): (S.RETURNED, OFFICIAL),
-    (S.RESUBMITTED, "accept"): (S.UNDER_REVIEW, OFFICIAL),
-    (S.RESUBMITTED, "withdraw"): (S.WITHDRAWN, APPLICANT),
-    (S.UNDER_REVIEW, "return"): (S.RETURNED, OFFICIAL),
-    (S.UNDER_REVIEW, "approve"): (S.APPROVED, OFFICIAL),
-    (S.UNDER_REVIEW, "reject"): (S.REJECTED, OFFICIAL),
-    (S.UNDER_REVIEW, "withdraw"): (S.WITHDRAWN, APPLICANT),
-    (S.SUBMITTED, "deem_approved"): (S.DEEMED_APPROVED, SYSTEM),
-    (S.RESUBMITTED, "deem_approved"): (S.DEEMED_APPROVED, SYSTEM),
-    (S.UNDER_REVIEW, "deem_approved"): (S.DEEMED_APPROVED, SYSTEM),
-}
-ACTION_LABELS = {
-    "submit": gettext_lazy("Submit"),
-    "withdraw": gettext_lazy("Withdraw"),
-    "return": gettext_lazy("Return for supplement"),
-    "accept": gettext_lazy("Accept as complete"),
-    "resubmit": gettext_lazy("Resubmit"),
-    "approve": gettext_lazy("Approve"),
-    "reject": gettext_lazy("Reject"),
-}
 OPEN_STATUSES = (S.SUBMITTED, S.RETURNED, S.RESUBMITTED, S.UNDER_REVIEW)
 DECIDED_STATUSES = (S.APPROVED, S.REJECTED, S.DEEMED_APPROVED, S.WITHDRAWN)
 
 
-def allowed_actions(user, application):
-    """The actions ``user`` may take on ``application`` now (for buttons and the API)."""
-    actions = []
-    for (status, action), (_to, who) in TRANSITIONS.items():
-        if status == application.status and who != SYSTEM and _may(user, application, who):
-            actions.append(action)
-    return actions
+def _perform(user, application, action, **inputs):
+    from stations.workflows import PERMIT  # the declaration imports this module's rules and hooks
+
+    return PERMIT.perform(user, application, action, **inputs)
 
 
-def _may(user, application, who):
-    if who == APPLICANT:
-        return acts_for_operator(user, application.applicant_id)
-    if who == OFFICIAL:
-        return is_city_official(user)
-    return user is None  # the system (Celery) acts without a user
-
-
-def _lock(application, expected_version=None):
-    locked = (
-        PermitApplication.objects.select_for_update()
-        .select_related("application_type")
-        .get(pk=application.pk)
-    )
-    if expected_version is not None and int(expected_version) != locked.version:
-        raise Conflict(
-            _(
-                "Someone else changed this application first (it is now: %(status)s). Reload it and try again."
-            )
-            % {"status": locked.get_status_display()}
-        )
-    return locked
-
-
-@transaction.atomic
-def _transition(
-    user, application, action, *, note="", expected_version=None, today=None, **changes
-):
-    """Move ``application`` by ``action`` if the table allows it for this user; record and notify."""
-    if user is not None and not can_access(user, application):
-        raise PermissionDenied()
-    app = _lock(application, expected_version)
-    target = TRANSITIONS.get((app.status, action))
-    if target is None:
-        if app.status in DECIDED_STATUSES:
-            raise Conflict(
-                _("This application has already been decided: %(status)s.")
-                % {"status": app.get_status_display()}
-            )
-        raise InvalidTransition(
-            _("“%(action)s” is not possible while the application is “%(status)s”.")
-            % {"action": ACTION_LABELS.get(action, action), "status": app.get_status_display()}
-        )
-    to_status, who = target
-    if not _may(user, app, who):
-        raise PermissionDenied()
-    today = today or timezone.localdate()
-    from_status = app.status
-    for key, value in changes.items():
-        setattr(app, key, value)
-    app.status = to_status
-    app.version += 1
-    _run_clock(app, from_status, to_status, today)
-    with acting_as(user, action=f"permit.{action}"):
-        app.save()
-        ApplicationEvent.objects.create(
-            application=app,
-            kind=ApplicationEvent.Kind.STATUS,
-            from_status=from_status,
-            to_status=to_status,
-            actor=user,
-            note=note,
-        )
-    _notify_change(user, app, to_status, note)
-    return app
-
-
-def _run_clock(app, from_status, to_status, today):
+def run_clock(app, from_status, to_status, today):
     """The statutory clock: runs from submission, stops while returned, restarts on resubmission."""
     kind = app.application_type
     if to_status == S.SUBMITTED:
@@ -386,7 +304,7 @@ def days_left(app, today=None):
     return app.application_type.decision_days - days_used(app, today)
 
 
-def _notify_change(user, app, to_status, note):
+def notify_change(user, app, to_status, note):
     url = reverse("stations:application-detail", args=[app.pk])
     title = _("Application %(number)s: %(status)s") % {
         "number": app.number,
@@ -496,113 +414,66 @@ def raise_sharing_request(user, application, asset, units=1):
     return request
 
 
-@transaction.atomic
 def submit(user, application, sharing_justification=None, expected_version=None, today=None):
     """Submit a draft: numbers it, runs the co-location check and starts the clock.
 
     When other operators' structures stand within the radius, the applicant must say why it will
-    not share one.
+    not share one (``sharing_justification``; None keeps the draft's own).
     """
-    if not acts_for_operator(user, application.applicant_id) or not can_access(user, application):
-        raise PermissionDenied()
-    app = _lock(application, expected_version)
-    candidates = colocation_candidates(app)
-    structures = shareable_structures(app)
-    justification = (
-        sharing_justification if sharing_justification is not None else app.sharing_justification
-    ).strip()
-    if (candidates or structures) and not justification:
-        raise InvalidInput(
-            {
-                "sharing_justification": [
-                    _(
-                        "%(n)d structures of other operators stand within %(r)d m: say why you will not share one."
-                    )
-                    % {"n": len(candidates) + len(structures), "r": settings.COLOCATION_RADIUS_M}
-                ]
-            }
-        )
-    if (
-        Station.objects.filter(operator_id=app.applicant_id, code=app.station_code)
-        .exclude(pk=app.station_id)
-        .exists()
-    ):
-        raise InvalidInput(
-            {"station_code": [_("This operator already has a station with this code.")]}
-        )
-    number = app.number or f"HN-{(today or timezone.localdate()).year}-{app.pk:06d}"
-    return _transition(
+    return _perform(
         user,
-        app,
+        application,
         "submit",
+        expected_version=expected_version,
+        sharing_justification=sharing_justification,
         today=today,
-        number=number,
-        sharing_justification=justification,
-        colocation_candidates=[c.as_dict() for c in candidates],
     )
 
 
 def resubmit(user, application, note="", expected_version=None, today=None):
-    return _transition(
+    return _perform(
         user, application, "resubmit", note=note, expected_version=expected_version, today=today
     )
 
 
 def withdraw(user, application, note="", expected_version=None, today=None):
-    return _transition(
+    return _perform(
         user, application, "withdraw", note=note, expected_version=expected_version, today=today
     )
 
 
 def return_for_supplement(user, application, note, expected_version=None, today=None):
-    if not (note or "").strip():
-        raise InvalidInput({"note": [_("Say what is missing.")]})
-    return _transition(
+    return _perform(
         user, application, "return", note=note, expected_version=expected_version, today=today
     )
 
 
 def accept(user, application, note="", expected_version=None, today=None):
-    return _transition(
+    return _perform(
         user, application, "accept", note=note, expected_version=expected_version, today=today
     )
 
 
-@transaction.atomic
 def approve(user, application, decision_number, note="", expected_version=None, today=None):
-    if not (decision_number or "").strip():
-        raise InvalidInput({"decision_number": [_("Enter the decision number.")]})
-    app = _transition(
+    """Approve; the station is created or updated (permitted) and the public site occupied."""
+    return _perform(
         user,
         application,
         "approve",
+        decision_number=decision_number,
         note=note,
         expected_version=expected_version,
         today=today,
-        decision_number=decision_number.strip(),
-        decided_at=timezone.now(),
-        decided_by=user,
     )
-    return _grant(user, app)
 
 
 def reject(user, application, reasons, expected_version=None, today=None):
-    if not (reasons or "").strip():
-        raise InvalidInput({"reasons": [_("Give the reasons for the rejection.")]})
-    return _transition(
-        user,
-        application,
-        "reject",
-        note=reasons,
-        expected_version=expected_version,
-        today=today,
-        decision_reason=reasons.strip(),
-        decided_at=timezone.now(),
-        decided_by=user,
+    return _perform(
+        user, application, "reject", reasons=reasons, expected_version=expected_version, today=today
     )
 
 
-def _grant(user, app):
+def grant(user, app):
     """An approved (or deemed approved) permit creates or updates the station and occupies the site."""
     station = app.station or Station(operator_id=app.applicant_id, code=app.station_code)
     for field in (
@@ -698,17 +569,14 @@ def process_deadlines(today=None):
     for app in late:
         with transaction.atomic():
             if app.application_type.tacit_approval and app.status != S.RETURNED:
-                app = _transition(
+                _perform(
                     None,
                     app,
                     "deem_approved",
                     today=today,
                     note=_("Deemed approved: no decision by %(date)s.")
                     % {"date": app.decision_due.strftime("%d/%m/%Y")},
-                    decided_at=timezone.now(),
-                    overdue=True,
                 )
-                _grant(None, app)
                 result.deemed_approved += 1
             elif not app.overdue:
                 app.overdue = True
@@ -911,6 +779,12 @@ def import_stations(user, uploaded):
                     % {"code": data["commune"]},
                 }
             )
+            continue
+        # A row without a status imports an operating station (see _copy_stations).
+        status = data["status"] or Station.Status.OPERATING
+        error = commissioning_error(status, data["commissioned_on"])
+        if error:
+            errors.append({"row": number, "column": "commissioned_on", "message": str(error)})
             continue
         key = (operator.pk, data["code"])
         if key in seen:
@@ -1370,6 +1244,9 @@ def bulk_upsert_stations(user, records, atomic=True):
                             fail(i, name, message)
             if final.get("status") is None:
                 final["status"] = old["status"] if old is not None else Station.Status.PLANNED
+            error = commissioning_error(final["status"], final.get("commissioned_on"))
+            if error:
+                fail(i, "commissioned_on", error)
             finals[i] = final
 
         # Communes: found from the points in one query, where the point or the commune is new.
@@ -1468,10 +1345,17 @@ def bulk_upsert_stations(user, records, atomic=True):
 
 def _apply_bulk_rows(rows, atomic, fail, statuses, public_ids, errors):
     """Write the rows in one statement; when the database refuses it (a concurrent writer took a
-    code meanwhile), write them one by one, each in a savepoint, to find the ones refused."""
+    code meanwhile), write them one by one, each in a savepoint, to find the ones refused. In
+    partial mode an unexpected failure is handled the same way (the row it comes from gets an
+    error, the others are written); in atomic mode it is raised (the caller rolls back all)."""
+    import logging
+
+    logger = logging.getLogger("stations.bulk")
     try:
         written = _write_bulk_rows_retrying(rows)
-    except IntegrityError:
+    except Exception as exc:
+        if atomic and not isinstance(exc, IntegrityError):
+            raise
         written = {}
         for row in rows:
             try:
@@ -1482,6 +1366,18 @@ def _apply_bulk_rows(rows, atomic, fail, statuses, public_ids, errors):
                         fail(row[0], name, message)
                 if atomic:
                     break
+            except Exception as exc:
+                if atomic:
+                    raise
+                logger.error("Bulk stations: record %d failed", row[0], exc_info=exc)
+                fail(
+                    row[0],
+                    "non_field_errors",
+                    _(
+                        "This record could not be saved (an error on our side, logged); "
+                        "nothing of it was stored."
+                    ),
+                )
     for i, final in rows:
         if errors[i]:
             continue

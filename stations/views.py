@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -57,6 +56,7 @@ from stations.models import (
     StructureType,
     non_bulky_verdict,
 )
+from stations.workflows import PERMIT
 
 MAP_POINT_LIMIT = 20_000
 UUID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -637,7 +637,7 @@ def render_application(request, app, status=200, forms=None):
     """The application page; ``forms`` replaces the blank forms by bound ones carrying errors."""
     user = request.user
     forms = forms or {}
-    actions = services.allowed_actions(user, app)
+    actions = PERMIT.allowed_actions(user, app)
     is_applicant = services.acts_for_operator(user, app.applicant_id)
     action_forms = []
     for action in actions:
@@ -648,9 +648,7 @@ def render_application(request, app, status=200, forms=None):
                 "sharing_justification": app.sharing_justification,
             },
         )
-        action_forms.append(
-            {"action": action, "label": services.ACTION_LABELS[action], "form": form}
-        )
+        action_forms.append({"action": action, "label": PERMIT.label(action), "form": form})
     checklist = selectors.checklist(app)
     required_types = [item["type"] for item in checklist]
     can_upload = is_applicant and app.status not in services.DECIDED_STATUSES
@@ -713,30 +711,6 @@ def application_detail(request, pk):
     return render_application(request, _application_or_404(request.user, pk))
 
 
-ACTION_CALLS = {
-    "submit": lambda user, app, d, v: services.submit(
-        user, app, sharing_justification=d.get("sharing_justification", ""), expected_version=v
-    ),
-    "resubmit": lambda user, app, d, v: services.resubmit(
-        user, app, note=d.get("note", ""), expected_version=v
-    ),
-    "withdraw": lambda user, app, d, v: services.withdraw(
-        user, app, note=d.get("note", ""), expected_version=v
-    ),
-    "return": lambda user, app, d, v: services.return_for_supplement(
-        user, app, d.get("note", ""), expected_version=v
-    ),
-    "accept": lambda user, app, d, v: services.accept(
-        user, app, note=d.get("note", ""), expected_version=v
-    ),
-    "approve": lambda user, app, d, v: services.approve(
-        user, app, d.get("decision_number", ""), note=d.get("note", ""), expected_version=v
-    ),
-    "reject": lambda user, app, d, v: services.reject(
-        user, app, d.get("reasons", ""), expected_version=v
-    ),
-}
-# The services for these do not take the version: the view compares it before calling them.
 ACTION_DONE = {
     "submit": gettext_lazy("Application %(number)s submitted. The statutory clock has started."),
     "resubmit": gettext_lazy("Application %(number)s resubmitted. The clock runs again."),
@@ -757,11 +731,10 @@ def application_action(request, pk, action):
     if not form.is_valid():
         messages.error(request, _("The form was incomplete. Reload the page and try again."))
         return redirect("stations:application-detail", pk=app.pk)
-    data, version = form.cleaned_data, form.cleaned_data["version"]
+    inputs = dict(form.cleaned_data)
+    version = inputs.pop("version")
     try:
-        # One transaction around the action (some services lock the row with SELECT … FOR UPDATE).
-        with transaction.atomic():
-            done = ACTION_CALLS[action](request.user, app, data, version)
+        done = PERMIT.perform(request.user, app, action, expected_version=version, **inputs)
     except InvalidInput as exc:
         form.add_service_errors(exc)
         messages.error(request, str(exc.message))

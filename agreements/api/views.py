@@ -25,7 +25,6 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from agreements import filters, selectors, services
@@ -50,6 +49,7 @@ from agreements.models import ContentArea, Decision, Meeting
 from core import indicators
 from core.api.geojson import UUID_PATTERN, api_filterset
 from core.api.mixins import IF_MATCH, RecordViewSet, etag
+from core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from core.exceptions import PermissionDenied
 from core.permissions import HasPortalRole
 from core.scoping import scope_queryset, sees_everything
@@ -159,7 +159,7 @@ class AgreementViewSet(WriteViewSet):
     serializer_class = AgreementSerializer
     detail_serializer_class = AgreementDetailSerializer
     filterset_class = api_filterset(filters.AgreementFilter)
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
     def get_queryset(self):
         return selectors.agreements(self.request.user).select_related("successor")
@@ -325,7 +325,7 @@ class TaskViewSet(WriteViewSet):
         detail=True,
         methods=["post"],
         url_path="updates",
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[SafeJSONParser, SafeMultiPartParser, SafeFormParser],
     )
     def post_update(self, request, public_id=None):
         """Append-only: a correction is a new update naming the one it replaces (`corrects`).

@@ -62,6 +62,7 @@ class GeoJSONListMixin:
     """
 
     pagination_class = GeoJSONKeysetPagination
+    geojson_actions = ("list",)  # documented as application/geo+json (core.api.schema)
     geojson_geometry = "location"
     geojson_properties: dict = {}
 

@@ -9,10 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, GeoJSONListMixin
+from core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -200,7 +200,7 @@ class CaseViewSet(
     filter_backends = [DjangoFilterBackend]
     lookup_value_regex = r"\d+"
     cursor_ordering = "-id"
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, SafeFormParser, SafeMultiPartParser]
     detail_serializer_class = None
 
     def detail_object(self, pk):

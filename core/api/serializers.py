@@ -7,8 +7,8 @@ from core.models import AdministrativeUnit, Organization
 
 class OrganizationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    successor = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    successor = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     current = serializers.SerializerMethodField(
         help_text=_("Code of the organisation that carries this one's duties today.")
     )
@@ -86,3 +86,8 @@ class UnitMatchSerializer(serializers.Serializer):
             return None
         lu = obj.legacy_unit
         return {"code": lu.code, "name": lu.name, "district": lu.district}
+
+
+class ResolvedAddressSerializer(serializers.Serializer):
+    address = serializers.CharField(help_text=_("The address as asked (trimmed)."))
+    matches = UnitMatchSerializer(many=True, help_text=_("Today's units it may be; empty if none."))

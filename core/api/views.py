@@ -1,7 +1,8 @@
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,6 +13,7 @@ from core.api.serializers import (
     AdministrativeUnitSerializer,
     AdministrativeUnitSummarySerializer,
     OrganizationSerializer,
+    ResolvedAddressSerializer,
     UnitMatchSerializer,
 )
 from core.filters import AdministrativeUnitFilter, OrganizationFilter
@@ -39,6 +41,7 @@ class AdministrativeUnitViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = AdministrativeUnitFilter
     lookup_field = "code"
     pagination_class = None
+    geojson_actions = ("list",)  # documented as application/geo+json (core.api.schema)
 
     def with_boundary(self):
         if self.request is None:  # schema generation
@@ -81,7 +84,10 @@ class AdministrativeUnitViewSet(viewsets.ReadOnlyModelViewSet):
                 description="An address, old (with district) or new.",
             ),
         ],
-        responses=UnitMatchSerializer(many=True),
+        responses={
+            200: ResolvedAddressSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description=gettext_lazy("Field errors.")),
+        },
     )
     @action(detail=False, methods=["get"])
     def resolve(self, request):

@@ -14,3 +14,6 @@ os.environ["LEAFLET_TILES_URL"] = ""
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Uploaded files go to a throwaway folder, not the project's media/.
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="hanoi_infra_test_media_"))
+# Two-factor sign-in for officials is off unless a test turns it on (core/tests/test_signin.py), so
+# the suites' force_login sessions reach the pages; the lock-out (django-axes) stays on.
+os.environ.setdefault("REQUIRE_2FA_FOR_OFFICIALS", "false")

@@ -172,6 +172,7 @@ def _user(role, code):
 
 def _cables(people, orgs):
     from cables import services
+    from cables.models import ProgressUpdate
 
     project = services.save_project(
         people["official"],
@@ -193,8 +194,15 @@ def _cables(people, orgs):
     first = services.record_progress(
         people["viettel"], segment, reported_on=D1, cable_pulled_m=400, overhead_removed_m=400
     )
-    services.record_progress(
-        people["vnpt"], segment, reported_on=D2, cable_pulled_m=200, overhead_removed_m=200
+    # VNPT's 200 m on Viettel's segment: a record from before the rule that only a segment's
+    # responsible operator reports on it (the service refuses it now), so written directly.
+    ProgressUpdate.objects.create(
+        segment=segment,
+        operator=orgs["VNPT"],
+        reported_on=D2,
+        cable_pulled_m=200,
+        overhead_removed_m=200,
+        created_by=people["vnpt"],
     )
     # Re-measured: the first update was 300 m, not 400 (reported on D3).
     services.record_progress(

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 pytestmark = pytest.mark.django_db
@@ -10,7 +11,6 @@ ROLES = [
     "operator_viettel",
     "agency_api_client",
     "administrator",
-    "no_role",
 ]
 
 
@@ -26,6 +26,12 @@ def test_anonymous_is_sent_to_login(client, url):
 def test_logged_in_users_see_reference_pages(client, role_user, url, role):
     client.force_login(role_user(role))
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", PAGES[1:])
+def test_an_account_without_a_role_is_refused_reference_pages(client, role_user, url):
+    client.force_login(role_user("no_role"))
+    assert client.get(url).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -121,13 +127,21 @@ def test_healthz_reports_database_and_redis(client):
     assert body["database"]["info"].startswith("3.")  # PostGIS version
 
 
-def test_healthz_is_503_when_redis_is_unreachable(client):
-    # A real connection to a port nothing listens on: no mock.
-    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+def test_healthz_is_degraded_not_down_when_redis_is_unreachable(client):
+    # A real connection to a port nothing listens on: no mock. The database is up, so the portal
+    # serves (200) and says what is down.
+    down = "redis://127.0.0.1:1/0"
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": down}}
+    with override_settings(REDIS_URL=down, CACHES=caches, CELERY_BROKER_URL=down):
         response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["redis"]["ok"] is False
-    assert response.json()["database"]["ok"] is True
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["database"]["ok"] is True
+    assert body["cache"]["ok"] is False and body["broker"]["ok"] is False
+    assert body["worker"]["ok"] is False
+    assert {"cache", "broker", "worker"} <= set(body["down"])
+    assert body["redis"]["ok"] is False
 
 
 def test_pages_use_no_cdn(client, role_user):

@@ -26,12 +26,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from core import imports
 from core.api.geojson import UUID_PATTERN, api_filterset
 from core.api.mixins import IF_MATCH, PreconditionFailed, RecordViewSet, etag
+from core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from core.exceptions import InvalidInput, PermissionDenied
 from core.models import ImportJob, Organization
 from core.permissions import is_operator_user
@@ -165,7 +166,7 @@ class ReportViewSet(
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
     cursor_ordering = ("-received_at", "-id")
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
     def get_queryset(self):
         queryset = selectors.reports(self.request.user).select_related("reporting_organization")
@@ -216,7 +217,7 @@ class ReportViewSet(
         responses={201: ReportDetailSerializer, **ERRORS},
         summary=_("Attach evidence (whoever filed the report, or officials)"),
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[SafeMultiPartParser, SafeFormParser])
     def evidence(self, request, public_id=None):
         """JPEG, PNG, PDF, MP3 or WAV, checked by content and size; all files or none are kept."""
         report = self.get_object()
@@ -287,7 +288,7 @@ class SpamCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = filters.CaseFilter
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, SafeFormParser, SafeMultiPartParser]
 
     @property
     def cursor_ordering(self):
@@ -532,6 +533,7 @@ class StatisticsViewSet(viewsets.ViewSet):
     for a day, month, quarter or year, computed in the database."""
 
     pagination_class = None
+    object_list = True  # the list answers one report object, not an array (core.api.schema)
 
     @extend_schema(
         parameters=[StatisticsQuerySerializer],
@@ -565,7 +567,7 @@ class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
     filter_backends = []
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
 
     def get_queryset(self):
         return scope_queryset(ImportJob.objects.filter(kind=IMPORT_KIND), self.request.user)
@@ -588,6 +590,20 @@ class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             Origin.OPERATOR_FEED if is_operator_user(request.user) else Origin.OFFICIAL
         )
         job = services.start_import(request.user, data["file"], origin=origin)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={202: ImportJobSerializer, **ERRORS},
+        summary=_("Retry a failed import (who started it, its organisation's staff, officials)"),
+        description=_(
+            "A failed import (an error, or its worker was lost and the sweeper marked it) is "
+            "queued again and resumes after the rows already stored; any other state answers 409."
+        ),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser, SafeFormParser])
+    def retry(self, request, public_id=None):
+        job = imports.retry(request.user, self.get_object())
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -659,15 +659,9 @@ def test_bad_import_is_400_and_nothing_is_queued(client, data, field):
 
 
 @pytest.mark.worker
-def test_import_runs_on_a_real_worker(celery_worker_queue, monkeypatch, as_role):
+def test_import_runs_on_a_real_worker(celery_worker_queue, outbox_to_queue, as_role):
     """A small CSV ends "done" with its counts and row errors (real Celery worker, private queue)."""
-    from core.tasks import run_import
-
-    monkeypatch.setattr(
-        run_import,
-        "delay",
-        lambda *a, **kw: run_import.apply_async(a, kw, queue=celery_worker_queue),
-    )
+    outbox_to_queue(celery_worker_queue)
     yesterday = days_ago(1).strftime("%d/%m/%Y")
     rows = [
         HEADER,

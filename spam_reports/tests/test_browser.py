@@ -5,7 +5,6 @@ and URLs, not by their (translated) text; the pages are in Vietnamese."""
 import csv
 import io
 import re
-import types
 from datetime import timedelta
 
 import pytest
@@ -32,18 +31,10 @@ def js_errors(page):
 
 
 @pytest.fixture
-def imports_on_private_queue(celery_worker_queue, monkeypatch):
-    """core.imports.start queues run_import with .delay(); send it to the test's own worker."""
-    from core import tasks
-
-    real = tasks.run_import
-    monkeypatch.setattr(
-        tasks,
-        "run_import",
-        types.SimpleNamespace(
-            delay=lambda job_id: real.apply_async((job_id,), queue=celery_worker_queue)
-        ),
-    )
+def imports_on_private_queue(celery_worker_queue, outbox_to_queue):
+    """core.imports.start queues run_import through the outbox; send it to the test's own
+    worker."""
+    outbox_to_queue(celery_worker_queue)
     return celery_worker_queue
 
 

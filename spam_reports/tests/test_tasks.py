@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core import tasks as core_tasks
 from core.models import ImportJob, Notification
 from spam_reports import services
 from spam_reports.models import OperatorAction, SpamCase, SpamReport
@@ -17,19 +16,10 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def to_private_queue(celery_worker_queue, monkeypatch):
-    """start_import queues run_import on commit with .delay(), i.e. on the default queue, where
-    another worker on the machine could take it: send it to the test's private queue instead."""
-    real = core_tasks.run_import
-    sent = []
-
-    class Routed:
-        def delay(self, *args):
-            sent.append(real.apply_async(args, queue=celery_worker_queue))
-            return sent[-1]
-
-    monkeypatch.setattr(core_tasks, "run_import", Routed())
-    return sent
+def to_private_queue(celery_worker_queue, outbox_to_queue):
+    """start_import queues run_import through the outbox, i.e. on the default queue, where another
+    worker on the machine could take it: send it to the test's private queue instead."""
+    return outbox_to_queue(celery_worker_queue)
 
 
 def test_an_import_runs_on_the_worker_to_its_end(to_private_queue, role_user):

@@ -39,6 +39,7 @@ from stations.models import (
     StructureType,
     Technology,
 )
+from stations.workflows import PERMIT
 
 # --- Fields ------------------------------------------------------------------------------------------
 
@@ -305,7 +306,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def get_allowed_actions(self, obj) -> list[str]:
         request = self.context.get("request")
-        return services.allowed_actions(request.user if request else None, obj)
+        return PERMIT.allowed_actions(request.user if request else None, obj)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -366,7 +367,13 @@ VERSION_HELP = _(
 )
 
 
-class SubmitSerializer(serializers.Serializer):
+class StepSerializer(serializers.Serializer):
+    """Every step may name the version its caller read (as If-Match may name the ETag)."""
+
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
+
+class SubmitSerializer(StepSerializer):
     sharing_justification = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -374,12 +381,12 @@ class SubmitSerializer(serializers.Serializer):
     )
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(StepSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DecisionNoteSerializer(NoteSerializer):
-    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+    pass
 
 
 class ApproveSerializer(DecisionNoteSerializer):
@@ -388,9 +395,8 @@ class ApproveSerializer(DecisionNoteSerializer):
     )
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(StepSerializer):
     reasons = serializers.CharField(required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
 
 
 class DocumentUploadSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ go through stations.services (permission, state and business rules; their domain
 PostgreSQL (core.api.geojson); writes are guarded with ETag / If-Match (core.api.mixins).
 """
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -17,11 +18,17 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, GeoJSONListMixin, api_filterset
-from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet, FeatureWriteMixin
+from core.api.mixins import (
+    IF_MATCH,
+    CaseViewSet,
+    FeatureViewSet,
+    FeatureWriteMixin,
+    check_if_match,
+)
+from core.api.parsers import SafeFormParser, SafeMultiPartParser
 from core.api.sync_write import SyncWriteMixin, sync_write_schema
 from core.permissions import is_city_official
 from stations import filters, selectors, services
@@ -43,6 +50,7 @@ from stations.api.serializers import (
     SubmitSerializer,
 )
 from stations.models import Technology
+from stations.workflows import PERMIT
 
 # --- Stations ------------------------------------------------------------------------------------------
 
@@ -216,9 +224,17 @@ ERRORS = {
 }
 
 
-def _action_schema(request, summary, responses=None):
+STALE = OpenApiResponse(
+    OpenApiTypes.OBJECT, description=_("The If-Match sent names an older version.")
+)
+
+
+def _action_schema(request, summary):
     return extend_schema(
-        request=request, responses={200: DETAIL, **ERRORS, **(responses or {})}, summary=summary
+        request=request,
+        responses={200: DETAIL, **ERRORS, 412: STALE},
+        parameters=[IF_MATCH],
+        summary=summary,
     )
 
 
@@ -269,86 +285,66 @@ class PermitApplicationViewSet(mixins.UpdateModelMixin, CaseViewSet):
         services.save_draft(request.user, application, **data)
         return self.detail_response(application.pk)
 
+    def act(self, action, serializer_class):
+        """One step through the workflow (stations.workflows.PERMIT), in the request's transaction.
+        The body's ``version`` is honoured (409 when stale) and so is If-Match (412 when stale);
+        without either the step applies to the application as it is now."""
+        application = self.get_object()
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        inputs = dict(serializer.validated_data)
+        version = inputs.pop("version", None)
+        with transaction.atomic():
+            locked = PERMIT.lock(application)
+            check_if_match(self.request, locked)
+            PERMIT.perform(self.request.user, locked, action, expected_version=version, **inputs)
+        return self.detail_response(application.pk)
+
     @_action_schema(SubmitSerializer, _("Submit a draft (applicant)"))
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Numbers the application, runs the co-location check and starts the clock. When other
         operators' structures stand within the radius, `sharing_justification` is required."""
-        return self.step(
-            SubmitSerializer,
-            lambda user, app, data: services.submit(
-                user, app, sharing_justification=data.get("sharing_justification")
-            ),
-        )
+        return self.act("submit", SubmitSerializer)
 
     @_action_schema(NoteSerializer, _("Resubmit after a return (applicant)"))
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
-        return self.step(
-            NoteSerializer,
-            lambda user, app, data: services.resubmit(user, app, note=data["note"]),
-        )
+        return self.act("resubmit", NoteSerializer)
 
     @_action_schema(NoteSerializer, _("Withdraw (applicant)"))
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self.step(
-            NoteSerializer,
-            lambda user, app, data: services.withdraw(user, app, note=data["note"]),
-        )
+        return self.act("withdraw", NoteSerializer)
 
     @_action_schema(DecisionNoteSerializer, _("Return for supplement (officials)"))
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
         """`note` says what is missing; the clock stops until the applicant resubmits."""
-        return self.step(
-            DecisionNoteSerializer,
-            lambda user, app, data: services.return_for_supplement(
-                user, app, data["note"], expected_version=data.get("version")
-            ),
-        )
+        return self.act("return", DecisionNoteSerializer)
 
     @_action_schema(DecisionNoteSerializer, _("Accept as complete (officials)"))
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self.step(
-            DecisionNoteSerializer,
-            lambda user, app, data: services.accept(
-                user, app, note=data["note"], expected_version=data.get("version")
-            ),
-        )
+        return self.act("accept", DecisionNoteSerializer)
 
     @_action_schema(ApproveSerializer, _("Approve (officials)"))
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Creates or updates the station (status permitted) and occupies the public site."""
-        return self.step(
-            ApproveSerializer,
-            lambda user, app, data: services.approve(
-                user,
-                app,
-                data["decision_number"],
-                note=data["note"],
-                expected_version=data.get("version"),
-            ),
-        )
+        return self.act("approve", ApproveSerializer)
 
     @_action_schema(RejectSerializer, _("Reject with reasons (officials)"))
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self.step(
-            RejectSerializer,
-            lambda user, app, data: services.reject(
-                user, app, data["reasons"], expected_version=data.get("version")
-            ),
-        )
+        return self.act("reject", RejectSerializer)
 
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},
         responses={201: DocumentSerializer, **ERRORS},
         summary=_("Upload a document (applicant)"),
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[SafeMultiPartParser, SafeFormParser])
     def documents(self, request, pk=None):
         """A PDF, JPEG or PNG, checked by its content (a JPEG named .pdf is refused)."""
         application = self.get_object()

@@ -475,11 +475,14 @@ def test_a_feature_without_properties_names_the_missing_fields(as_role):
     assert "location" not in response.json()
 
 
-def test_a_height_given_as_third_coordinate_is_dropped(as_role):
-    body = feature(location=[BA_DINH.x, BA_DINH.y, 12.5])
+@pytest.mark.parametrize("z", [12.5, 1e308, 0])
+def test_a_height_given_as_third_coordinate_is_refused(as_role, z):
+    """Issue 14: a third coordinate was dropped silently; it is a field error now."""
+    body = feature(location=[BA_DINH.x, BA_DINH.y, z])
     response = as_role("city_official").post(STATIONS, body, format="json")
-    assert response.status_code == 201, response.content
-    assert response.json()["geometry"]["coordinates"] == [BA_DINH.x, BA_DINH.y]
+    assert response.status_code == 400, response.content
+    assert "location" in response.json()
+    assert not Station.objects.exists()
 
 
 # --- Lists: filters, pagination and query counts -------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.contrib.gis.geos import Point
+from playwright.sync_api import expect
 
 from conftest import browser_login, browser_logout
 from core.models import AdministrativeUnit, Organization
@@ -198,9 +199,8 @@ def test_journey_2_an_official_decides_on_time(page, role_user, cau_giay, js_err
     page.wait_for_url(f"**/stations/applications/{app.pk}/")
     assert page.get_by_test_id("application-site").inner_text() == cau_giay.name
     assert "MF-CG-01" in page.get_by_test_id("colocation").inner_text()
-    page.wait_for_function(
-        "document.getElementById('application-map').dataset.features === '3'"
-    )  # the site and the two masts
+    # the site and the two masts (a locator assertion: the CSP refuses wait_for_function's eval)
+    expect(page.locator("#application-map")).to_have_attribute("data-features", "3")
 
     # One document is missing: he returns it with a note; the clock stops.
     page.fill("#id_return-note", "Thiếu báo cáo an toàn kết cấu.")

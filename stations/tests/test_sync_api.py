@@ -72,9 +72,10 @@ MATRIX = {
     "city_official": (200, 200, 201, 204, 204, "created"),
     "national_official": (200, 403, 403, 403, 403, "error"),
     "operator_viettel": (200, 200, 201, 204, 204, "created"),
-    "operator_mobifone": (404, 403, 403, 404, 404, "error"),
+    # Another operator's source is refused first (source_not_owned), found or not: 403.
+    "operator_mobifone": (404, 403, 403, 403, 404, "error"),
     "agency_api_client": (200, 403, 403, 403, 403, "error"),
-    "operator_api_client": (404, 403, 403, 404, 404, "error"),
+    "operator_api_client": (404, 403, 403, 403, 404, "error"),
     "administrator": (200, 200, 201, 204, 204, "created"),
     "no_role": (403, 403, 403, 403, 403, 403),
     "anonymous": (401, 401, 401, 401, 401, 401),
