@@ -61,6 +61,8 @@ class Transition:
     inputs)`` runs on the locked row before the move: it may raise a domain error and returns the
     fields to set on the object. ``after`` hooks run after the save and the event, in the same
     transaction. A ``by_system`` move (a deadline, a Celery task) is never offered as a button.
+    ``when(obj)``, if given, is a condition on the case beyond its state (say, a deadline passed):
+    while it fails the move is not possible (as from another state) and is not offered.
     """
 
     action: str
@@ -72,6 +74,7 @@ class Transition:
     prepare: Callable[[Any, models.Model, Mapping[str, Any]], Mapping[str, Any]] | None = None
     after: Sequence[Hook] = ()
     by_system: bool = False
+    when: Callable[[models.Model], bool] | None = None
 
 
 def _always(user, obj):
@@ -82,7 +85,8 @@ def _always(user, obj):
 class Workflow:
     """A case type's states and moves. ``scope(user, obj)`` says whether the user may see the case
     at all (the system, ``user=None``, always may); the messages take ``%(status)s`` (the present
-    state's label) and ``%(action)s`` (the action's label)."""
+    state's label) and ``%(action)s`` (the action's label). ``lock_of`` names the tables the lock
+    takes (``("self",)``: the case's row only, not the rows ``select_related`` joins)."""
 
     name: str
     model: type[models.Model]
@@ -96,6 +100,7 @@ class Workflow:
     state_field: str = "status"
     version_field: str = "version"
     select_related: Sequence[str] = ()
+    lock_of: Sequence[str] = ()
     stale_message: Any = _(
         "Someone else changed this record first (it is now: %(status)s). Reload it and try again."
     )
@@ -123,7 +128,10 @@ class Workflow:
 
     def transition(self, obj, action):
         """The transition ``action`` takes from ``obj``'s present state (None if it takes none)."""
-        return self._moves.get((getattr(obj, self.state_field), action))
+        t = self._moves.get((getattr(obj, self.state_field), action))
+        if t is not None and t.when is not None and not t.when(obj):
+            return None
+        return t
 
     def allowed_actions(self, user, obj):
         """The actions ``user`` may take on ``obj`` now, in declaration order (for buttons and the
@@ -133,14 +141,17 @@ class Workflow:
         return [
             t.action
             for t in self.transitions
-            if state in t.sources and not t.by_system and t.allowed(user, obj)
+            if state in t.sources
+            and not t.by_system
+            and (t.when is None or t.when(obj))
+            and t.allowed(user, obj)
         ]
 
     # --- moving ---------------------------------------------------------------------------------
 
     def lock(self, obj):
         """``obj``'s row, locked until the transaction ends (call inside one)."""
-        queryset = self.model._default_manager.select_for_update()
+        queryset = self.model._default_manager.select_for_update(of=tuple(self.lock_of))
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         return queryset.get(pk=obj.pk)

@@ -13,7 +13,6 @@ from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from core.fields import field_errors
@@ -282,52 +281,23 @@ def end_tenancy(user, tenancy, until=None):
 
 
 # --- Sharing requests: the workflow ---------------------------------------------------------------------
+# The states and moves are declared once in sharing.workflows (SHARING, core.workflow); the actions
+# below keep their signatures for the demo, stations and the tests, and all go through its perform.
 
-REQUESTER, OWNER, EITHER, OFFICIAL = "requester", "owner", "either", "official"
-
-# (from status, action) -> (to status, who)
-TRANSITIONS = {
-    (R.SUBMITTED, "accept"): (R.ACCEPTED, OWNER),
-    (R.SUBMITTED, "refuse"): (R.REFUSED, OWNER),
-    (R.SUBMITTED, "counter"): (R.COUNTERED, OWNER),
-    (R.SUBMITTED, "withdraw"): (R.WITHDRAWN, REQUESTER),
-    (R.COUNTERED, "accept_counter"): (R.ACCEPTED, REQUESTER),
-    (R.COUNTERED, "withdraw"): (R.WITHDRAWN, REQUESTER),
-    (R.REFUSED, "escalate"): (R.DISPUTED, EITHER),
-    (R.SUBMITTED, "escalate"): (R.DISPUTED, EITHER),  # only once overdue (checked below)
-    (R.DISPUTED, "decide"): (R.DECIDED, OFFICIAL),
-}
-ACTION_LABELS = {
-    "accept": gettext_lazy("Accept"),
-    "refuse": gettext_lazy("Refuse"),
-    "counter": gettext_lazy("Counter-offer"),
-    "withdraw": gettext_lazy("Withdraw the request"),
-    "accept_counter": gettext_lazy("Accept the counter-offer"),
-    "escalate": gettext_lazy("Escalate to the regulator"),
-    "decide": gettext_lazy("Record the decision"),
-}
 CLOSED = (R.ACCEPTED, R.WITHDRAWN, R.DECIDED)
 
 
-def _may(user, req, who):
-    if who == REQUESTER:
-        return acts_for(user, req.requester_id)
-    if who == OWNER:
-        return acts_for(user, req.owner_id)
-    if who == EITHER:
-        return acts_for(user, req.requester_id) or acts_for(user, req.owner_id)
-    return is_official(user)
+def _perform(user, req, action, **inputs):
+    from sharing.workflows import SHARING  # the declaration imports this module's rules and hooks
+
+    return SHARING.perform(user, req, action, **inputs)
 
 
 def allowed_actions(user, req):
-    actions = []
-    for (status, action), (_to, who) in TRANSITIONS.items():
-        if status != req.status or not _may(user, req, who) or action in actions:
-            continue
-        if action == "escalate" and status == R.SUBMITTED and not req.overdue:
-            continue
-        actions.append(action)
-    return actions
+    """The steps ``user`` may take on ``req`` now (its buttons and the API's ``allowed_actions``)."""
+    from sharing.workflows import SHARING
+
+    return SHARING.allowed_actions(user, req)
 
 
 def _url(req):
@@ -337,62 +307,8 @@ def _url(req):
         return ""
 
 
-def _lock(req, expected_version=None):
-    locked = (
-        SharingRequest.objects.select_for_update(of=("self",))
-        .select_related("asset")
-        .get(pk=req.pk)
-    )
-    if expected_version is not None and int(expected_version) != locked.version:
-        raise Conflict(
-            _(
-                "Someone else changed this request first (it is now: %(status)s). Reload it and try again."
-            )
-            % {"status": locked.get_status_display()}
-        )
-    return locked
-
-
-@transaction.atomic
-def _transition(user, req, action, *, note="", expected_version=None, **changes):
-    if user is not None and not can_access(user, req):
-        raise PermissionDenied()
-    locked = _lock(req, expected_version)
-    target = TRANSITIONS.get((locked.status, action))
-    if target is None or (
-        action == "escalate" and locked.status == R.SUBMITTED and not locked.overdue
-    ):
-        if locked.status in CLOSED:
-            raise Conflict(
-                _("This request is closed: %(status)s.") % {"status": locked.get_status_display()}
-            )
-        raise InvalidTransition(
-            _("“%(action)s” is not possible while the request is “%(status)s”.")
-            % {"action": ACTION_LABELS.get(action, action), "status": locked.get_status_display()}
-        )
-    to_status, who = target
-    if not _may(user, locked, who):
-        raise PermissionDenied()
-    from_status = locked.status
-    for key, value in changes.items():
-        setattr(locked, key, value)
-    locked.status = to_status
-    locked.version += 1
-    with acting_as(user, action=f"sharing.{action}"):
-        locked.save()
-        SharingEvent.objects.create(
-            request=locked,
-            kind=SharingEvent.Kind.STATUS,
-            from_status=from_status,
-            to_status=to_status,
-            actor=user,
-            note=note,
-        )
-    _notify(user, locked, note)
-    return locked
-
-
-def _notify(user, req, note=""):
+def notify_change(user, req, note=""):
+    """Both parties' staff (and, for a dispute, the officials) hear of the request's new status."""
     title = _("Sharing request %(number)s: %(status)s") % {
         "number": req.number,
         "status": req.get_status_display(),
@@ -466,7 +382,7 @@ def create_request(
         SharingEvent.objects.create(
             request=req, kind=SharingEvent.Kind.STATUS, to_status=R.SUBMITTED, actor=user
         )
-    _notify(user, req)
+    notify_change(user, req)
     return req
 
 
@@ -542,7 +458,46 @@ def _grant(
     )
 
 
-@transaction.atomic
+def accept_terms(inputs):
+    """The terms an acceptance states (``clean_terms``); ``terms`` is the older name of
+    ``contract_number`` and may not say something else."""
+    terms = inputs.get("terms") or ""
+    contract_number = inputs.get("contract_number") or ""
+    if terms and contract_number and terms.strip() != contract_number.strip():
+        raise InvalidInput({"terms": [_("Give the contract number once, as contract_number.")]})
+    return clean_terms(
+        inputs.get("location") or "",
+        contract_number or terms,
+        inputs.get("start_date"),
+        inputs.get("end_date"),
+    )
+
+
+def grant_accepted(user, req, inputs):
+    """An accepted request: the tenancy for the requested capacity on the stated terms."""
+    return _grant(user, req, req.units, **accept_terms(inputs))
+
+
+def grant_counter(user, req):
+    """An accepted counter-offer: the tenancy on exactly the offered terms (no start date: today)."""
+    return _grant(
+        user,
+        req,
+        req.counter_units,
+        location=req.counter_location,
+        contract_number=req.counter_contract_number,
+        start_date=req.counter_start_date or timezone.localdate(),
+        end_date=req.counter_end_date,
+    )
+
+
+def grant_decided(user, req, inputs):
+    """A decision to share: the tenancy for the units decided (the requested ones if none), under
+    the decision's number."""
+    if req.outcome == SharingRequest.Outcome.SHARE:
+        _grant(user, req, inputs.get("units") or req.units, contract_number=req.decision_number)
+
+
 def accept(
     user,
     req,
@@ -560,30 +515,25 @@ def accept(
     the terms it states (``clean_terms``): where on the asset, the contract number (the request's
     number if none), the start date (today if none) and the end date (none: open-ended).
     ``terms`` is the older name of ``contract_number``, kept for existing callers."""
-    if terms and contract_number and terms.strip() != contract_number.strip():
-        raise InvalidInput({"terms": [_("Give the contract number once, as contract_number.")]})
-    stated = clean_terms(location, contract_number or terms, start_date, end_date)
-    done = _transition(
-        user, req, "accept", note=note, expected_version=expected_version, asset=asset or req.asset
+    return _perform(
+        user,
+        req,
+        "accept",
+        expected_version=expected_version,
+        asset=asset,
+        terms=terms,
+        note=note,
+        location=location,
+        contract_number=contract_number,
+        start_date=start_date,
+        end_date=end_date,
     )
-    _grant(user, done, done.units, **stated)
-    return done
 
 
 def refuse(user, req, reason, expected_version=None):
-    if not (reason or "").strip():
-        raise InvalidInput({"reason": [_("Give the reason for the refusal.")]})
-    return _transition(
-        user,
-        req,
-        "refuse",
-        note=reason,
-        expected_version=expected_version,
-        refusal_reason=reason.strip(),
-    )
+    return _perform(user, req, "refuse", expected_version=expected_version, reason=reason)
 
 
-@transaction.atomic
 def counter_offer(
     user,
     req,
@@ -601,106 +551,52 @@ def counter_offer(
     (``clean_terms``; a start date left empty means the day the requester accepts). They are kept
     on the request and ``accept_counter`` grants exactly them. ``terms`` is a free-text note to the
     requester (price, conditions): it stays a note and never becomes a tenancy field."""
-    current = _lock(req, expected_version)
-    if current.status in CLOSED:
-        raise Conflict(
-            _("This request is closed: %(status)s.") % {"status": current.get_status_display()}
-        )
-    if units is None or units < 1:
-        raise InvalidInput({"units": [_("Offer at least one unit of capacity.")]})
-    target = asset or current.asset
-    if target is not None and units > target.capacity - target.used_capacity:
-        raise InvalidInput(
-            {"units": [_("Only %(free)d are free.") % {"free": target.free_capacity}]}
-        )
-    stated = clean_terms(location, contract_number, start_date, end_date)
-    return _transition(
+    return _perform(
         user,
-        current,
+        req,
         "counter",
-        note=terms,
         expected_version=expected_version,
-        counter_units=units,
-        counter_terms=(terms or "").strip(),
-        counter_location=stated["location"],
-        counter_contract_number=stated["contract_number"],
-        counter_start_date=stated["start_date"],
-        counter_end_date=stated["end_date"],
-        asset=target,
+        units=units,
+        terms=terms,
+        asset=asset,
+        location=location,
+        contract_number=contract_number,
+        start_date=start_date,
+        end_date=end_date,
     )
 
 
-@transaction.atomic
 def accept_counter(user, req, expected_version=None):
     """The requester accepts the counter-offer: the tenancy is granted on exactly the terms the
     owner offered (``counter_units``, ``counter_location``, ``counter_contract_number``,
     ``counter_start_date`` — empty: today —, ``counter_end_date``)."""
-    done = _transition(user, req, "accept_counter", expected_version=expected_version)
-    today = timezone.localdate()
-    if (
-        done.counter_start_date is None
-        and done.counter_end_date is not None
-        and done.counter_end_date < today
-    ):
-        raise Conflict(
-            _(
-                "The counter-offer's end date (%(date)s) has passed: withdraw and ask the owner "
-                "again."
-            )
-            % {"date": done.counter_end_date.strftime("%d/%m/%Y")}
-        )
-    _grant(
-        user,
-        done,
-        done.counter_units,
-        location=done.counter_location,
-        contract_number=done.counter_contract_number,
-        start_date=done.counter_start_date or today,
-        end_date=done.counter_end_date,
-    )
-    return done
+    return _perform(user, req, "accept_counter", expected_version=expected_version)
 
 
 def withdraw(user, req, note="", expected_version=None):
-    return _transition(user, req, "withdraw", note=note, expected_version=expected_version)
+    return _perform(user, req, "withdraw", expected_version=expected_version, note=note)
 
 
 def escalate(user, req, note="", expected_version=None):
     """Either party takes a refusal, or an unanswered request past its deadline, to the regulator."""
-    party = user.organization if user and user.organization_id else None
-    return _transition(
-        user, req, "escalate", note=note, expected_version=expected_version, escalated_by=party
-    )
+    return _perform(user, req, "escalate", expected_version=expected_version, note=note)
 
 
-@transaction.atomic
 def decide(
     user, req, outcome, decision_number, text="", units=None, asset=None, expected_version=None
 ):
     """An official records the binding decision of a dispute; "share" creates the tenancy."""
-    errors = {}
-    if outcome not in SharingRequest.Outcome.values:
-        errors["outcome"] = [_("Choose the decision.")]
-    if not (decision_number or "").strip():
-        errors["decision_number"] = [_("Enter the decision number.")]
-    if errors:
-        raise InvalidInput(errors)
-    done = _transition(
+    return _perform(
         user,
         req,
         "decide",
-        note=text,
         expected_version=expected_version,
         outcome=outcome,
-        decision_number=decision_number.strip(),
-        decision_text=text,
-        decided_by=user,
-        decided_at=timezone.now(),
-        asset=asset or req.asset,
+        decision_number=decision_number,
+        text=text,
+        units=units,
+        asset=asset,
     )
-    if outcome == SharingRequest.Outcome.SHARE:
-        _grant(user, done, units or done.units, contract_number=decision_number.strip())
-    return done
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ Views parse the request, call a selector or a service and render. Every write go
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,6 +51,7 @@ from sharing.models import (
     SharingRequest,
     Tenancy,
 )
+from sharing.workflows import SHARING
 
 MAP_LIMIT = 20_000
 UUID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -526,14 +526,12 @@ def render_request(request, req, status=200, forms=None):
     user = request.user
     forms = forms or {}
     action_forms = []
-    for action in services.allowed_actions(user, req):
+    for action in SHARING.allowed_actions(user, req):
         form = forms.get(action) or action_form(
             action,
             initial={"version": req.version, "units": req.counter_units or req.units},
         )
-        action_forms.append(
-            {"action": action, "label": services.ACTION_LABELS[action], "form": form}
-        )
+        action_forms.append({"action": action, "label": SHARING.label(action), "form": form})
     party = services.acts_for(user, req.requester_id) or services.acts_for(user, req.owner_id)
     labels = dict(R.choices)
     timeline = list(req.timeline.all())
@@ -561,40 +559,6 @@ def request_detail(request, pk):
     return render_request(request, _request_or_404(request.user, pk))
 
 
-ACTION_CALLS = {
-    "accept": lambda user, req, d, v: services.accept(
-        user, req, note=d.get("note", ""), expected_version=v, **services.stated_terms(d)
-    ),
-    "refuse": lambda user, req, d, v: services.refuse(
-        user, req, d.get("reason", ""), expected_version=v
-    ),
-    "counter": lambda user, req, d, v: services.counter_offer(
-        user,
-        req,
-        d.get("units"),
-        terms=d.get("terms", ""),
-        expected_version=v,
-        **services.stated_terms(d),
-    ),
-    "accept_counter": lambda user, req, d, v: services.accept_counter(
-        user, req, expected_version=v
-    ),
-    "withdraw": lambda user, req, d, v: services.withdraw(
-        user, req, note=d.get("note", ""), expected_version=v
-    ),
-    "escalate": lambda user, req, d, v: services.escalate(
-        user, req, note=d.get("note", ""), expected_version=v
-    ),
-    "decide": lambda user, req, d, v: services.decide(
-        user,
-        req,
-        d.get("outcome", ""),
-        d.get("decision_number", ""),
-        text=d.get("text", ""),
-        units=d.get("units"),
-        expected_version=v,
-    ),
-}
 ACTION_DONE = {
     "accept": gettext_lazy("Request %(number)s accepted: the tenancy is recorded."),
     "refuse": gettext_lazy("Request %(number)s refused."),
@@ -618,10 +582,10 @@ def request_action(request, pk, action):
             return redirect("sharing:request-detail", pk=req.pk)
         messages.error(request, _("Please correct the errors below."))
         return render_request(request, req, status=400, forms={action: form})
-    data, version = form.cleaned_data, form.cleaned_data["version"]
+    inputs = dict(form.cleaned_data)
+    version = inputs.pop("version")
     try:
-        with transaction.atomic():
-            done = ACTION_CALLS[action](request.user, req, data, version)
+        done = SHARING.perform(request.user, req, action, expected_version=version, **inputs)
     except InvalidInput as exc:
         form.add_service_errors(exc)
         messages.error(request, str(exc.message))

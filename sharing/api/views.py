@@ -2,7 +2,8 @@
 
 Reads come from sharing.selectors (the register is open to every portal role; tenancies and requests
 are scoped: a third operator's request is a 404), writes go through sharing.services (permission,
-state and business rules; their domain errors become 400/403/409 in core.api.exceptions). The asset
+state and business rules; the request's steps through its workflow, sharing.workflows.SHARING;
+their domain errors become 400/403/409 in core.api.exceptions). The asset
 list is a GeoJSON page written by PostgreSQL (core.api.geojson); asset updates are guarded with
 ETag / If-Match (core.api.mixins), request steps with the request's ``version``.
 """
@@ -44,6 +45,7 @@ from sharing.api.serializers import (
     TenancySerializer,
 )
 from sharing.models import AssetKind, InfrastructureAsset
+from sharing.workflows import SHARING
 
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Field errors.")),
@@ -277,6 +279,18 @@ class SharingRequestViewSet(CaseViewSet):
         )
         return self.detail_response(req.pk, status.HTTP_201_CREATED)
 
+    def act(self, action, serializer_class):
+        """One step through the workflow (sharing.workflows.SHARING), in the request's transaction.
+        The body's ``version`` is honoured (409 when stale); without it the step applies to the
+        request as it is now."""
+
+        def perform(user, req, data):
+            inputs = dict(data)
+            version = inputs.pop("version", None)
+            SHARING.perform(user, req, action, expected_version=version, **inputs)
+
+        return self.step(serializer_class, perform)
+
     @_step_schema(SharingAcceptSerializer, _("Accept (owner): the tenancy is created"))
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
@@ -284,28 +298,12 @@ class SharingRequestViewSet(CaseViewSet):
         `contract_number` (the request number if left out), `start_date` (today if left out),
         `end_date` (open-ended if left out). For an area request, `asset` names the owner's asset
         the requester may use."""
-        return self.step(
-            SharingAcceptSerializer,
-            lambda user, req, data: services.accept(
-                user,
-                req,
-                asset=data.get("asset"),
-                terms=data["terms"],
-                note=data["note"],
-                expected_version=data.get("version"),
-                **services.stated_terms(data),
-            ),
-        )
+        return self.act("accept", SharingAcceptSerializer)
 
     @_step_schema(SharingRefuseSerializer, _("Refuse with a reason (owner)"))
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
-        return self.step(
-            SharingRefuseSerializer,
-            lambda user, req, data: services.refuse(
-                user, req, data["reason"], expected_version=data.get("version")
-            ),
-        )
+        return self.act("refuse", SharingRefuseSerializer)
 
     @_step_schema(SharingCounterSerializer, _("Counter-offer (owner)"))
     @action(detail=True, methods=["post"])
@@ -314,18 +312,7 @@ class SharingRequestViewSet(CaseViewSet):
         left out: the day the requester accepts —, `end_date`), kept on the request as
         `counter_*`; `terms` is a free-text note. Accepting the counter-offer grants exactly
         these terms."""
-        return self.step(
-            SharingCounterSerializer,
-            lambda user, req, data: services.counter_offer(
-                user,
-                req,
-                data["units"],
-                terms=data["terms"],
-                asset=data.get("asset"),
-                expected_version=data.get("version"),
-                **services.stated_terms(data),
-            ),
-        )
+        return self.act("counter", SharingCounterSerializer)
 
     @_step_schema(SharingVersionSerializer, _("Accept the counter-offer (requester)"))
     @action(detail=True, methods=["post"], url_path="accept-counter")
@@ -333,51 +320,24 @@ class SharingRequestViewSet(CaseViewSet):
         """The tenancy is created on the offered terms: `counter_units`, `counter_location`,
         `counter_contract_number` (the request number if empty), `counter_start_date` (today if
         empty), `counter_end_date`."""
-        return self.step(
-            SharingVersionSerializer,
-            lambda user, req, data: services.accept_counter(
-                user, req, expected_version=data.get("version")
-            ),
-        )
+        return self.act("accept_counter", SharingVersionSerializer)
 
     @_step_schema(SharingNoteSerializer, _("Withdraw (requester)"))
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self.step(
-            SharingNoteSerializer,
-            lambda user, req, data: services.withdraw(
-                user, req, note=data["note"], expected_version=data.get("version")
-            ),
-        )
+        return self.act("withdraw", SharingNoteSerializer)
 
     @_step_schema(SharingNoteSerializer, _("Escalate to the regulator (either party)"))
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         """A refusal, or an unanswered request past its deadline, becomes a dispute."""
-        return self.step(
-            SharingNoteSerializer,
-            lambda user, req, data: services.escalate(
-                user, req, note=data["note"], expected_version=data.get("version")
-            ),
-        )
+        return self.act("escalate", SharingNoteSerializer)
 
     @_step_schema(SharingDecideSerializer, _("Record the regulator's decision (city officials)"))
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Binds both parties; `share` creates the tenancy."""
-        return self.step(
-            SharingDecideSerializer,
-            lambda user, req, data: services.decide(
-                user,
-                req,
-                data["outcome"],
-                data["decision_number"],
-                text=data["text"],
-                units=data.get("units"),
-                asset=data.get("asset"),
-                expected_version=data.get("version"),
-            ),
-        )
+        return self.act("decide", SharingDecideSerializer)
 
     @extend_schema(
         request=SharingMessageSerializer,
