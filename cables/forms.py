@@ -183,10 +183,22 @@ class ProgressForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Only when this report replaces an earlier one."),
     )
 
-    def __init__(self, *args, segments=None, updates=None, **kwargs):
+    def __init__(self, *args, segments=None, updates=None, civil_works=None, **kwargs):
+        """``segments``: those the user reports on; ``civil_works``: the ids of those among them
+        whose duct and poles the user reports (``services.civil_works_segments``); the others are
+        labelled as taking cable and overhead only, and the service refuses duct or poles there."""
         super().__init__(*args, prefix="progress", **kwargs)
         if segments is not None:
             self.fields["segment"].queryset = segments
+        if civil_works is not None:
+            cable_only = _("cable and overhead only")
+            self.fields["segment"].label_from_instance = lambda s: (
+                str(s) if s.pk in civil_works else f"{s} ({cable_only})"
+            )
+            if segments is not None and segments.exclude(pk__in=civil_works).exists():
+                help_text = _("Only on the segments your organisation is responsible for.")
+                self.fields["duct_built_m"].help_text = help_text
+                self.fields["poles_removed"].help_text = help_text
         if updates is not None:
             self.fields["corrects"].queryset = updates
         self.fields["corrects"].label_from_instance = lambda u: (

@@ -62,11 +62,11 @@ def can_report_on(user, project):
     )
 
 
-def can_report(user, segment):
-    """Who may post progress (metres, poles) on ``segment``, whatever the door: city officials; the
+def reports_civil_works(user, segment):
+    """Who reports the civil works of ``segment`` (duct built, poles removed): city officials; the
     segment's responsible operator while it takes part in (or leads) the project; the lead agency
-    when it is a state agency, or on a segment without a responsible operator. An operator never
-    reports on another operator's segment, not even on a project it leads."""
+    when it is a state agency, or on a segment without a responsible operator. No other operator,
+    not even one leading the project or taking part in it."""
     project = segment.project
     if is_city_official(user):
         return True
@@ -77,9 +77,56 @@ def can_report(user, segment):
     return False
 
 
+def takes_part(user, project):
+    """Staff (or an API client) of one of the project's participating operators. Reads
+    ``project.participants.all()`` (prefetched by the selectors)."""
+    return is_operator_user(user) and any(
+        o.pk == user.organization_id for o in project.participants.all()
+    )
+
+
+def can_report(user, segment):
+    """Who may post a progress update on ``segment``, whatever the door: whoever reports its civil
+    works (``reports_civil_works``), and every participating operator of the project, which
+    reports there the cable it pulled in and the overhead cable it removed (its own updates)."""
+    return reports_civil_works(user, segment) or takes_part(user, segment.project)
+
+
+def civil_works_errors(user, segment, *, duct_built_m=0, poles_removed=0):
+    """The field errors of an update by ``user`` on ``segment`` that reports civil works it may not
+    report (``reports_civil_works``); {} when there are none. The one rule behind the service, the
+    form, the page and the API."""
+    if not (duct_built_m or 0) > 0 and not (poles_removed or 0) > 0:
+        return {}
+    if reports_civil_works(user, segment):
+        return {}
+    if segment.operator_id is None:
+        message = _(
+            "This segment has no responsible operator: the lead agency reports its duct built "
+            "and poles removed."
+        )
+    else:
+        message = _(
+            "Only the segment's responsible operator (%(operator)s) reports the duct built and "
+            "poles removed on it; your organisation reports the cable it pulled in and the "
+            "overhead cable it removed."
+        ) % {"operator": segment.operator.short_name or segment.operator}
+    fields = {"duct_built_m": duct_built_m, "poles_removed": poles_removed}
+    return {name: [message] for name, value in fields.items() if (value or 0) > 0}
+
+
 def reportable_segments(user, project):
     """The project's segments ``user`` may report on: ``can_report`` as a queryset (the forms offer
-    these and no others)."""
+    these and no others). ``civil_works_segments`` tells which of them take duct and poles."""
+    segments = CableSegment.objects.filter(project=project)
+    if is_city_official(user) or takes_part(user, project):
+        return segments
+    return civil_works_segments(user, project)
+
+
+def civil_works_segments(user, project):
+    """The project's segments whose civil works (duct, poles) ``user`` reports:
+    ``reports_civil_works`` as a queryset."""
     segments = CableSegment.objects.filter(project=project)
     if is_city_official(user):
         return segments
@@ -255,7 +302,7 @@ def record_progress(
     the segment's length. Returns the update."""
     segment = (
         CableSegment.objects.select_for_update(of=("self",))
-        .select_related("project__lead_agency")
+        .select_related("project__lead_agency", "operator")
         .get(pk=segment.pk)
     )
     if not can_access(user, segment.project):
@@ -279,6 +326,10 @@ def record_progress(
             errors[name] = [_("Metres cannot be negative.")]
     if poles_removed is None or poles_removed < 0:
         errors["poles_removed"] = [_("A count cannot be negative.")]
+    # Duct and poles come from the segment's responsible operator alone (see civil_works_errors).
+    errors.update(
+        civil_works_errors(user, segment, duct_built_m=duct_built_m, poles_removed=poles_removed)
+    )
     # The model fields' ranges (core.fields), for whichever door the values came through.
     ranged = field_errors(ProgressUpdate, poles_removed=poles_removed, **values)
     errors = {**ranged, **errors}

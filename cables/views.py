@@ -252,8 +252,15 @@ def _project_or_404(user, pk):
 
 
 def reportable_segments(user, project):
-    """The project's segments the user may report progress on (services.can_report's rule)."""
+    """The project's segments the user may report progress on (services.can_report's rule: the
+    participating operators report cable and overhead on every segment of the project)."""
     return services.reportable_segments(user, project).order_by("id")
+
+
+def civil_works_ids(user, project):
+    """Ids of the project's segments whose duct and poles the user reports (the others it reports
+    on take cable and overhead only: services.reports_civil_works's rule)."""
+    return set(services.civil_works_segments(user, project).values_list("pk", flat=True))
 
 
 def open_updates(user, project):
@@ -339,6 +346,7 @@ def render_project(request, project, status=200, forms=None, import_errors=None)
             or ProgressForm(
                 segments=reportable,
                 updates=open_updates(user, project),
+                civil_works=civil_works_ids(user, project),
                 initial={"reported_on": timezone.localdate()},
             )
         )
@@ -415,6 +423,7 @@ def progress_create(request, pk):
         request.FILES,
         segments=reportable,
         updates=open_updates(request.user, project),
+        civil_works=civil_works_ids(request.user, project),
     )
     if form.is_valid():
         try:

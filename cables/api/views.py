@@ -217,7 +217,8 @@ class SegmentViewSet(FeatureViewSet):
         },
         responses={201: ProgressUpdateSerializer, **ERRORS},
         summary=_(
-            "Report progress (the segment's responsible operator, a state lead agency, city officials)"
+            "Report progress (duct and poles: the segment's responsible operator, a state lead "
+            "agency, city officials; cable and overhead: also the participating operators)"
         ),
     )
     @action(
@@ -227,7 +228,8 @@ class SegmentViewSet(FeatureViewSet):
     )
     def progress(self, request, public_id=None):
         """Metres done by kind; a correction names the update it replaces (`corrects`). The
-        segment's totals may not exceed its length."""
+        segment's totals may not exceed its length. Duct built and poles removed come from the
+        segment's responsible operator alone: another operator's are refused (400, per field)."""
         segment = self.get_object()
         serializer = ProgressInputSerializer(
             data=request.data, context={**self.get_serializer_context(), "segment": segment}

@@ -127,15 +127,16 @@ def report(client, segment, **data):
 
 # role: (project list sees it, project retrieve, segment list sees it, segment retrieve,
 #        report progress, progress list sees it, create a project led by VNPT)
-# The project is led by VNPT with Viettel taking part; MobiFone takes no part. The segment is
-# Viettel's: VNPT's client, although its organisation leads the project, does not report on it.
+# The project is led by VNPT with Viettel and VNPT taking part; MobiFone takes no part. The segment
+# is Viettel's: VNPT's client, although its organisation leads the project, does not report its duct
+# (400 on the field since issue 15; it may report cable pulled in and overhead removed there).
 MATRIX = {
     "city_official": (1, 200, 1, 200, 201, 1, 201),
     "national_official": (1, 200, 1, 200, 403, 1, 403),
     "operator_viettel": (1, 200, 1, 200, 201, 1, 403),
     "operator_mobifone": (0, 404, 0, 404, 404, 0, 403),
     "agency_api_client": (1, 200, 1, 200, 403, 1, 403),
-    "operator_api_client": (1, 200, 1, 200, 403, 1, 201),
+    "operator_api_client": (1, 200, 1, 200, 400, 1, 201),
     "administrator": (1, 200, 1, 200, 201, 1, 201),
     "no_role": (403, 403, 403, 403, 403, 403, 403),
     "anonymous": (401, 401, 401, 401, 401, 401, 401),

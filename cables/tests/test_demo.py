@@ -8,7 +8,7 @@ import time
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
@@ -96,6 +96,15 @@ def test_progress_made_by_the_demo_users_in_the_past(loaded):
     assert updates.filter(corrects__isnull=False).count() >= 3
     none = CableProject.objects.filter(status__in=["planned", "approved", "cancelled"])
     assert not updates.filter(segment__project__in=none).exists()
+
+
+def test_duct_and_poles_come_from_each_segments_responsible_operator(loaded):
+    """Issue 15: an operator reports civil works only on its own segments (officials on any)."""
+    civil = ProgressUpdate.objects.filter(Q(duct_built_m__gt=0) | Q(poles_removed__gt=0))
+    assert civil.filter(operator__kind="operator").exists()
+    assert not (
+        civil.filter(operator__kind="operator").exclude(operator=F("segment__operator")).exists()
+    )
 
 
 def test_completed_projects_are_fully_built_and_their_ducts_shared(loaded):

@@ -1,8 +1,11 @@
 """Who may write progress on a segment and who may correct an update (issue 14, cross-operator
 writes): the rule lives in cables.services and holds for the service, the HTML form and the API.
 
-- Progress on a segment: its responsible operator (while it takes part), a city official, the lead
-  agency when it is a state agency or on a segment without a responsible operator.
+- Civil works on a segment (duct built, poles removed): its responsible operator (while it takes
+  part), a city official, the lead agency when it is a state agency or on a segment without a
+  responsible operator. Since issue 15 another participating operator may post on the segment the
+  cable it pulled in and the overhead cable it removed (cables/tests/test_segment_reporting.py);
+  its duct or poles are refused with a field error (it was a 403 before).
 - A correction supersedes an update (its metres stop counting): only the organisation that reported
   that update, or a city official.
 """
@@ -13,7 +16,7 @@ from django.utils import timezone, translation
 
 from cables import services
 from cables.models import ProgressUpdate
-from core.exceptions import InvalidInput, PermissionDenied
+from core.exceptions import InvalidInput
 
 pytestmark = pytest.mark.django_db
 
@@ -103,19 +106,23 @@ def duct_total(segment):
 def test_only_the_responsible_operator_reports_on_a_segment(
     official, viettel, vnpt, viettel_segment, vnpt_segment
 ):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(InvalidInput) as exc:
         services.record_progress(vnpt, viettel_segment, reported_on=today(), duct_built_m=10)
-    with pytest.raises(PermissionDenied):
+    assert set(exc.value.errors) == {"duct_built_m"}
+    with pytest.raises(InvalidInput) as exc:
         services.record_progress(viettel, vnpt_segment, reported_on=today(), duct_built_m=10)
+    assert set(exc.value.errors) == {"duct_built_m"}
     assert not ProgressUpdate.objects.exists()
     services.record_progress(viettel, viettel_segment, reported_on=today(), duct_built_m=10)
     services.record_progress(vnpt, vnpt_segment, reported_on=today(), duct_built_m=10)
     services.record_progress(official, vnpt_segment, reported_on=today(), duct_built_m=10)
     assert ProgressUpdate.objects.count() == 3
     project = viettel_segment.project
-    assert list(services.reportable_segments(vnpt, project)) == [vnpt_segment]
-    assert list(services.reportable_segments(viettel, project)) == [viettel_segment]
-    assert services.reportable_segments(official, project).count() == 2
+    # Both operators take part: each reports on every segment, the civil works on its own only.
+    assert set(services.reportable_segments(vnpt, project)) == {vnpt_segment, viettel_segment}
+    assert list(services.civil_works_segments(vnpt, project)) == [vnpt_segment]
+    assert list(services.civil_works_segments(viettel, project)) == [viettel_segment]
+    assert services.civil_works_segments(official, project).count() == 2
 
 
 def test_an_operator_leading_a_project_does_not_report_on_a_rivals_segment(
@@ -124,11 +131,16 @@ def test_an_operator_leading_a_project_does_not_report_on_a_rivals_segment(
     led = make_project(official, org, lead="VIETTEL", code="OWN-VT")
     theirs = make_segment(official, led, org("VNPT"))
     unassigned = make_segment(official, led, None, route=DOI_CAN, name="Đội Cấn")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(InvalidInput) as exc:
         services.record_progress(viettel, theirs, reported_on=today(), duct_built_m=10)
+    assert set(exc.value.errors) == {"duct_built_m"}
     services.record_progress(viettel, unassigned, reported_on=today(), duct_built_m=10)
     services.record_progress(vnpt, theirs, reported_on=today(), duct_built_m=10)
-    assert list(services.reportable_segments(viettel, led)) == [unassigned]
+    assert list(services.civil_works_segments(viettel, led)) == [unassigned]
+    # VNPT takes part without leading: no civil works on the unassigned segment either.
+    with pytest.raises(InvalidInput):
+        services.record_progress(vnpt, unassigned, reported_on=today(), poles_removed=1)
+    assert ProgressUpdate.objects.count() == 2
 
 
 def test_a_correction_of_another_organisations_update_is_refused(
@@ -182,7 +194,8 @@ def test_the_form_offers_only_own_segments_and_own_updates(
     client.force_login(vnpt)
     response = client.get(f"/cables/projects/{viettel_segment.project_id}/")
     form = response.context["progress_form"]
-    assert list(form.fields["segment"].queryset) == [vnpt_segment]
+    # VNPT takes part: it reports cable and overhead on Viettel's segment too (issue 15).
+    assert set(form.fields["segment"].queryset) == {vnpt_segment, viettel_segment}
     assert list(form.fields["corrects"].queryset) == [own]
 
 
@@ -192,7 +205,7 @@ def test_the_form_refuses_a_rivals_segment(client, vnpt, viettel_segment, vnpt_s
         f"/cables/projects/{viettel_segment.project_id}/progress/", form_post(viettel_segment)
     )
     assert response.status_code == 400
-    assert response.context["progress_form"].errors.get("segment")
+    assert response.context["progress_form"].errors.get("duct_built_m")
     assert not ProgressUpdate.objects.exists()
 
 
@@ -221,8 +234,8 @@ def test_the_api_refuses_progress_on_a_rivals_segment(as_role, vnpt, viettel_seg
     staff.force_authenticate(vnpt)
     for client in (as_role("operator_api_client"), staff):  # VNPT's API client and VNPT's staff
         response = report(client, viettel_segment, duct_built_m=10)
-        assert response.status_code == 403, response.content
-        assert "responsible operator" in response.json()["detail"]
+        assert response.status_code == 400, response.content
+        assert "responsible operator" in response.json()["duct_built_m"][0]
     assert not ProgressUpdate.objects.exists()
 
 

@@ -22,7 +22,8 @@ ROLES = list(ROLE_USERS)
 SEES_ALL = {"city_official", "national_official", "agency_api_client", "administrator"}
 # The project below is led by the Sở and joined by Viettel and VNPT (VNPT's API client acts for it).
 PARTICIPANTS = {"operator_viettel", "operator_api_client"}
-# The segment below is Viettel's: only Viettel (of the operators) reports progress on it.
+# The segment below is Viettel's: only Viettel (of the operators) reports its duct and poles; VNPT,
+# taking part, reports there the cable it pulled in and the overhead it removed (issue 15).
 RESPONSIBLE = {"operator_viettel"}
 MANAGERS = {"city_official", "administrator"}
 OPERATORS = {"operator_viettel", "operator_mobifone", "operator_api_client"}
@@ -141,7 +142,7 @@ def test_project_page_is_scoped_another_operator_gets_404(client, login, segment
     elif role in SEES_ALL | PARTICIPANTS:
         assert response.status_code == 200
         assert (b'data-testid="progress-form"' in response.content) is (
-            role in MANAGERS | RESPONSIBLE
+            role in MANAGERS | PARTICIPANTS
         )
         assert (b'data-testid="segment-form"' in response.content) is (role in MANAGERS)
     else:
@@ -176,7 +177,10 @@ def test_only_the_responsible_operator_the_lead_and_officials_post_progress(
         assert response.status_code == 302, response.content[:2000]
         assert stored == 1
         return
-    elif role in SEES_ALL | PARTICIPANTS or role == "no_role":
+    elif role in PARTICIPANTS:  # another participating operator: its duct is refused (issue 15)
+        assert response.status_code == 400
+        assert response.context["progress_form"].errors.get("duct_built_m")
+    elif role in SEES_ALL or role == "no_role":
         assert response.status_code == 403  # sees the project, reports on none; or has no role
     else:
         assert response.status_code == 404
