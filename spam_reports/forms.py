@@ -185,6 +185,8 @@ class PublicComplaintForm(ReportForm):
 
 
 class CaseStatusForm(ServiceErrorsMixin, forms.Form):
+    # The version of the record the page showed: a step sent with an older one is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     status = forms.ChoiceField(label=_("New status"), choices=())
     note = forms.CharField(
         label=_("Note"),
@@ -203,6 +205,8 @@ class CaseStatusForm(ServiceErrorsMixin, forms.Form):
 
 
 class CaseOperatorForm(ServiceErrorsMixin, forms.Form):
+    # The version of the record the page showed: a step sent with an older one is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     operator = forms.ModelChoiceField(
         label=_("Sender's operator"), queryset=operators(), required=False
     )
@@ -213,6 +217,8 @@ class CaseOperatorForm(ServiceErrorsMixin, forms.Form):
 
 
 class AssignForm(ServiceErrorsMixin, forms.Form):
+    # The version of the record the page showed: a step sent with an older one is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     operator = forms.ModelChoiceField(label=_("Operator"), queryset=operators())
     sla_hours = forms.IntegerField(
         label=_("Time allowed (hours)"),
@@ -237,6 +243,8 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
 
 
 class RespondForm(ServiceErrorsMixin, forms.Form):
+    # The version of the record the page showed: a step sent with an older one is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     outcome = forms.ChoiceField(label=_("What was done"), choices=OperatorAction.Outcome.choices)
     note = forms.CharField(
         label=_("Note"),
@@ -246,8 +254,14 @@ class RespondForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Required when declining: give the reason."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, outcomes=None, **kwargs):
         super().__init__(*args, prefix="respond", **kwargs)
+        if outcomes is not None:
+            self.fields["outcome"].choices = [
+                (value, label)
+                for value, label in OperatorAction.Outcome.choices
+                if value in outcomes
+            ]
         bootstrap(self)
 
 
@@ -403,6 +417,8 @@ class InspectionForm(ServiceErrorsMixin, forms.Form):
 
 
 class FollowUpForm(ServiceErrorsMixin, forms.Form):
+    # The version of the record the page showed: a step sent with an older one is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     recorded_on = date_field(_("Date"))
     note = forms.CharField(
         label=_("What was done"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})

@@ -100,6 +100,9 @@ class SpamCase(BaseModel):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Bumped by every move (spam_reports.workflows.SPAM_CASE): a step sent with an older one is
+    # refused (someone else moved the case first). The counters the triggers keep never bump it.
+    version = CountField(default=1, db_default=1, editable=False, max_value=2_000_000_000)
 
     scope_field = "operator"
 
@@ -310,6 +313,8 @@ class OperatorAction(BaseModel):
     overdue_at = models.DateTimeField(
         _("flagged overdue at"), null=True, blank=True, editable=False
     )
+    # Bumped by the answer (spam_reports.workflows.SPAM_ASSIGNMENT).
+    version = CountField(default=1, db_default=1, editable=False, max_value=2_000_000_000)
 
     scope_field = "operator"
 
@@ -416,6 +421,8 @@ class SubscriberInspection(BaseModel):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
     )
     overdue_notified_on = models.DateField(null=True, blank=True, editable=False)
+    # Bumped by every move (spam_reports.workflows.SPAM_INSPECTION).
+    version = CountField(default=1, db_default=1, editable=False, max_value=2_000_000_000)
 
     scope_field = "operator"
 

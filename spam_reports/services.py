@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core import roles
 from core.exceptions import (
+    Conflict,
     ImportRejected,
     InvalidInput,
     InvalidTransition,
@@ -370,83 +371,84 @@ def submit_5656(user, *, reporter, message, received_at, origin=Origin.EXPORT_56
 
 # --- Cases ---------------------------------------------------------------------------------------
 
-TRANSITIONS = {
-    "new": {"verifying", "confirmed", "not_spam"},
-    "verifying": {"confirmed", "not_spam"},
-    "confirmed": {"blocked", "not_spam", "closed"},
-    "blocked": {"confirmed", "closed"},
-    "not_spam": set(),
-    "closed": set(),
-}
-# The moves an official makes by hand; "blocked" comes from an operator's answer.
-OFFICIAL_MOVES = ("verifying", "confirmed", "not_spam", "closed")
+# The states and moves are declared once in spam_reports.workflows (SPAM_CASE, SPAM_ASSIGNMENT,
+# SPAM_INSPECTION; core.workflow); the functions below keep their signatures for the pages, the
+# API, the demo and the tests, and add the business rules that are not a move (the official's
+# permission first, the operator's kind, the deadline). ``expected_version`` is the version the
+# user read: a step sent with an older one is refused (Conflict, 409) and writes nothing.
 
 
-def _lock_case(case):
-    return SpamCase.objects.select_for_update().get(pk=case.pk)
+def _workflows():
+    from spam_reports import workflows  # the declarations import this module's rules and hooks
+
+    return workflows
+
+
+def _perform(workflow, user, obj, action, **inputs):
+    return getattr(_workflows(), workflow).perform(user, obj, action, **inputs)
+
+
+def _locked(workflow, obj, expected_version=None):
+    """``obj``'s row locked by its workflow, for a step that is not a move (correcting the
+    operator, assigning, a follow-up); stale when the user read another version."""
+    flow = getattr(_workflows(), workflow)
+    locked = flow.lock(obj)
+    if expected_version is not None and int(expected_version) != locked.version:
+        raise Conflict(flow.stale_message % {"status": flow.state_label(locked)})
+    return locked
 
 
 def allowed_moves(user, case):
-    if not is_spam_official(user):
-        return []
-    return [s for s in OFFICIAL_MOVES if s in TRANSITIONS[case.status]]
+    """The statuses ``user`` may move ``case`` to now (SPAM_CASE's official moves)."""
+    return _workflows().case_moves(user, case)
 
 
-def _move(user, case, status, note=""):
-    if status not in TRANSITIONS[case.status]:
-        raise InvalidTransition(
-            _("A case that is “%(from)s” cannot become “%(to)s”.")
-            % {"from": case.get_status_display(), "to": SpamCase.Status(status).label}
-        )
+def case_moved(case, status, note=""):
+    """What a move does to the case's reports (SPAM_CASE's hook, in the move's transaction):
+    confirmed or blocked verifies them; not spam invalidates them and withdraws the pending
+    assignment."""
     now = timezone.now()
-    case.status = status
-    if status == SpamCase.Status.CONFIRMED and case.confirmed_at is None:
-        case.confirmed_at = now
-    if status in (SpamCase.Status.CLOSED, SpamCase.Status.NOT_SPAM):
-        case.closed_at = now
-    if note:
-        stamp = timezone.localtime(now).strftime("%d/%m/%Y %H:%M")
-        case.note = (case.note + "\n" if case.note else "") + f"[{stamp}] {note}"
-    with acting_as(user, action=f"spam_reports.case.{status}"):
-        case.save()
-        if status in (SpamCase.Status.CONFIRMED, SpamCase.Status.BLOCKED):
-            case.reports.filter(status=SpamReport.Status.RECEIVED).update(
-                status=SpamReport.Status.VERIFIED, status_changed_at=now
-            )
-        elif status == SpamCase.Status.NOT_SPAM:
-            case.reports.exclude(status=SpamReport.Status.INVALID).update(
-                status=SpamReport.Status.INVALID, invalid_reason=note[:255], status_changed_at=now
-            )
-            case.actions.filter(outcome="").delete()
-            rules.refresh_cases([case.pk])
-    return case
+    if status in (SpamCase.Status.CONFIRMED, SpamCase.Status.BLOCKED):
+        case.reports.filter(status=SpamReport.Status.RECEIVED).update(
+            status=SpamReport.Status.VERIFIED, status_changed_at=now
+        )
+    elif status == SpamCase.Status.NOT_SPAM:
+        case.reports.exclude(status=SpamReport.Status.INVALID).update(
+            status=SpamReport.Status.INVALID, invalid_reason=note[:255], status_changed_at=now
+        )
+        case.actions.filter(outcome="").delete()
+        rules.refresh_cases([case.pk])
 
 
-@transaction.atomic
-def change_status(user, case, status, note=""):
+def change_status(user, case, status, note="", expected_version=None):
     """An official moves a case: under verification, confirmed spam, not spam, closed."""
     if not is_spam_official(user):
         raise PermissionDenied()
-    case = _lock_case(case)
-    if status not in OFFICIAL_MOVES:
+    action = _workflows().MOVES.get(status)
+    if action is None:
         raise InvalidTransition()
-    if status == SpamCase.Status.NOT_SPAM and not note.strip():
-        raise InvalidInput({"note": [_("Say why this is not spam.")]})
-    return _move(user, case, status, note.strip())
+    return _perform(
+        "SPAM_CASE", user, case, action, expected_version=expected_version, note=note or ""
+    )
+
+
+def _save_case_operator(case, operator):
+    case.operator = operator
+    case.version += 1
+    case.save(update_fields=["operator", "version", "updated_at"])
+    case.reports.update(sender_operator=operator)
 
 
 @transaction.atomic
-def set_case_operator(user, case, operator):
+def set_case_operator(user, case, operator, expected_version=None):
     """Correct the sender's operator (numbers move between networks); its reports follow."""
     if not is_spam_official(user):
         raise PermissionDenied()
     if operator is not None and operator.kind != Organization.Kind.OPERATOR:
         raise InvalidInput({"operator": [_("Choose a telecom operator.")]})
-    case = _lock_case(case)
+    case = _locked("SPAM_CASE", case, expected_version)
     with acting_as(user, action="spam_reports.case.operator"):
-        case.operator = operator
-        case.save(update_fields=["operator", "updated_at"])
-        case.reports.update(sender_operator=operator)
+        _save_case_operator(case, operator)
     return case
 
 
@@ -470,13 +472,25 @@ def mark_report(user, report, valid, reason=""):
 # --- Assignments to operators ----------------------------------------------------------------------
 
 
+def may_assign(user, case, pending=None):
+    """An official may assign a case that is new, under verification or confirmed and has no
+    assignment awaiting an answer (``pending``, when the caller has it, saves the query)."""
+    if not is_spam_official(user) or case.status not in _workflows().ASSIGNABLE:
+        return False
+    if pending is None:
+        return not case.actions.filter(outcome="").exists()
+    return not pending
+
+
 @transaction.atomic
-def assign(user, case, operator=None, sla_hours=None, instructions="", now=None):
+def assign(
+    user, case, operator=None, sla_hours=None, instructions="", now=None, expected_version=None
+):
     """Assign a case to the sender's operator with a deadline (the SLA in hours)."""
     if not is_spam_official(user):
         raise PermissionDenied()
-    case = _lock_case(case)
-    if case.status not in ("new", "verifying", "confirmed"):
+    case = _locked("SPAM_CASE", case, expected_version)
+    if case.status not in _workflows().ASSIGNABLE:
         raise InvalidTransition(
             _("A case that is “%(status)s” cannot be assigned.")
             % {"status": case.get_status_display()}
@@ -498,9 +512,7 @@ def assign(user, case, operator=None, sla_hours=None, instructions="", now=None)
     now = now or timezone.now()
     with acting_as(user, action="spam_reports.assign"):
         if case.operator_id != operator.pk:
-            case.operator = operator
-            case.save(update_fields=["operator", "updated_at"])
-            case.reports.update(sender_operator=operator)
+            _save_case_operator(case, operator)
         action = OperatorAction.objects.create(
             case=case,
             operator=operator,
@@ -520,52 +532,47 @@ def assign(user, case, operator=None, sla_hours=None, instructions="", now=None)
     return action
 
 
-@transaction.atomic
-def respond(user, action, outcome, note="", now=None):
+def allowed_answers(user, action):
+    """The outcomes ``user`` may record on the assignment now (SPAM_ASSIGNMENT's moves)."""
+    return _workflows().answers(user, action)
+
+
+def respond(user, action, outcome, note="", now=None, expected_version=None):
     """The operator records what it did: verified, blocked the number, suspended the brandname, or
     declined (with a reason). Blocking moves the case to "blocked"."""
-    action = OperatorAction.objects.select_for_update().select_related("case").get(pk=action.pk)
     if not can_answer(user, action):
         raise PermissionDenied()
-    if action.outcome:
-        raise InvalidTransition(_("This assignment has already been answered."))
-    if outcome not in OperatorAction.Outcome.values:
+    move = _workflows().ANSWERS.get(outcome)
+    if move is None:
+        if action.outcome:
+            # Answered meanwhile: a second answer, whatever its outcome.
+            raise InvalidTransition(_("This assignment has already been answered."))
         raise InvalidInput({"outcome": [_("Choose what was done.")]})
-    note = (note or "").strip()
-    if outcome == OperatorAction.Outcome.DECLINED and not note:
-        raise InvalidInput({"note": [_("Give the reason for declining.")]})
-    if (
-        outcome == OperatorAction.Outcome.SUSPENDED_BRANDNAME
-        and action.case.sender_kind != "brandname"
-    ):
-        raise InvalidInput({"outcome": [_("The sender is not a brandname.")]})
-    now = now or timezone.now()
-    case = _lock_case(action.case)
-    with acting_as(user, action="spam_reports.respond"):
-        action.outcome = outcome
-        action.response_note = note
-        action.responded_at = max(now, action.assigned_at + timedelta(microseconds=1))
-        action.responded_by = user
-        action.save()
-        if outcome in OperatorAction.BLOCKING:
-            if case.status in ("new", "verifying"):
-                case = _move(user, case, SpamCase.Status.CONFIRMED)
-            if case.status == SpamCase.Status.CONFIRMED:
-                _move(user, case, SpamCase.Status.BLOCKED)
-        elif outcome == OperatorAction.Outcome.VERIFIED and case.status in ("new", "verifying"):
-            _move(user, case, SpamCase.Status.CONFIRMED)
+    return _perform(
+        "SPAM_ASSIGNMENT",
+        user,
+        action,
+        move,
+        expected_version=expected_version,
+        note=note or "",
+        now=now,
+    )
+
+
+def notify_answer(action):
+    """Tell the official who assigned the case what the operator answered (SPAM_ASSIGNMENT's
+    hook)."""
     if action.assigned_by_id:
         notify(
             [action.assigned_by],
             _("%(operator)s answered on spam case %(sender)s: %(outcome)s")
             % {
                 "operator": action.operator,
-                "sender": case.sender,
+                "sender": action.case.sender,
                 "outcome": action.get_outcome_display(),
             },
-            url=f"/spam/cases/{case.public_id}/",
+            url=f"/spam/cases/{action.case.public_id}/",
         )
-    return action
 
 
 @dataclass
@@ -695,12 +702,15 @@ def save_inspection(user, inspection=None, **data):
 
 
 @transaction.atomic
-def record_follow_up(user, inspection, *, recorded_on, note, remedied=0, close=False):
-    """The operator (or an official) records what was corrected; ``close`` marks it remedied."""
+def record_follow_up(
+    user, inspection, *, recorded_on, note, remedied=0, close=False, expected_version=None
+):
+    """The operator (or an official) records what was corrected; ``close`` marks it remedied
+    (SPAM_INSPECTION's "remedy"; a follow-up to a remedied inspection leaves it remedied)."""
     if not (is_spam_official(user) or acts_for(user, inspection.operator_id)):
         raise PermissionDenied()
-    inspection = SubscriberInspection.objects.select_for_update().get(pk=inspection.pk)
-    if inspection.status == SubscriberInspection.Status.CLOSED:
+    inspection = _locked("SPAM_INSPECTION", inspection, expected_version)
+    if inspection.status in _workflows().INSPECTION_FINAL:
         raise InvalidTransition(_("The inspection is closed."))
     errors = {}
     if not (note or "").strip():
@@ -721,21 +731,21 @@ def record_follow_up(user, inspection, *, recorded_on, note, remedied=0, close=F
             remedied=remedied,
             recorded_by=user,
         )
-        if close:
-            inspection.status = SubscriberInspection.Status.REMEDIED
-            inspection.save(update_fields=["status", "updated_at"])
+    if close and inspection.status == SubscriberInspection.Status.OPEN:
+        _perform("SPAM_INSPECTION", user, inspection, "remedy")
     return follow_up
 
 
 @transaction.atomic
-def close_inspection(user, inspection):
+def close_inspection(user, inspection, expected_version=None):
+    """An official closes the inspection (SPAM_INSPECTION's "close"); closing a closed one again
+    changes nothing."""
     if not is_spam_official(user):
         raise PermissionDenied()
-    inspection = SubscriberInspection.objects.select_for_update().get(pk=inspection.pk)
-    with acting_as(user, action="spam_reports.inspection.close"):
-        inspection.status = SubscriberInspection.Status.CLOSED
-        inspection.save(update_fields=["status", "updated_at"])
-    return inspection
+    locked = _locked("SPAM_INSPECTION", inspection, expected_version)
+    if locked.status in _workflows().INSPECTION_FINAL:
+        return locked
+    return _perform("SPAM_INSPECTION", user, locked, "close", expected_version=expected_version)
 
 
 # --- Bulk import (a Celery job with a progress bar) -------------------------------------------------
@@ -978,9 +988,9 @@ _STAGE_SQL = """
 """
 _CASES_SQL = """
     INSERT INTO spam_reports_spamcase (public_id, created_at, updated_at, sender, sender_kind,
-        operator_id, channel, status, flags, report_count, note)
+        operator_id, channel, status, flags, report_count, note, version)
     SELECT DISTINCT ON (sender) gen_random_uuid(), now(), now(), sender, sender_kind,
-        sender_operator_id, channel, 'new', '{}', 0, ''
+        sender_operator_id, channel, 'new', '{}', 0, '', 1
     FROM spam_import ORDER BY sender, received_at
     ON CONFLICT (sender) WHERE status IN ('new', 'verifying', 'confirmed', 'blocked') DO NOTHING
 """

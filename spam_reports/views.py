@@ -37,7 +37,7 @@ from core.models import Organization
 from core.permissions import acts_for
 from core.scoping import sees_everything
 from core.web import ListPage, ServiceFormView, history_rows, sort_headers
-from spam_reports import rules, selectors, services
+from spam_reports import rules, selectors, services, workflows
 from spam_reports.filters import ActionFilter, CaseFilter, InspectionFilter, ReportFilter
 from spam_reports.forms import (
     AssignForm,
@@ -162,9 +162,16 @@ def render_case(request, case, status=200, forms=None):
     actions = list(case.actions.select_related("operator", "assigned_by", "responded_by"))
     pending = next((a for a in actions if a.is_pending), None)
     official = services.is_spam_official(user)
+    # The buttons come from the workflows' rules (spam_reports.workflows): the statuses the user
+    # may move the case to, the outcomes the operator's staff may record.
     moves = services.allowed_moves(user, case)
-    may_assign = official and pending is None and case.status in ("new", "verifying", "confirmed")
-    may_respond = pending is not None and acts_for(user, pending.operator_id)
+    may_assign = services.may_assign(user, case, pending=pending)
+    answers = (
+        services.allowed_answers(user, pending)
+        if pending is not None and acts_for(user, pending.operator_id)
+        else []
+    )
+    seen = {"version": case.version}
     context = {
         "case": case,
         "flags": flag_rows(case.flags),
@@ -174,11 +181,16 @@ def render_case(request, case, status=200, forms=None):
         "actions": actions,
         "pending": pending,
         "official": official,
-        "status_form": forms.get("status") or (CaseStatusForm(moves=moves) if moves else None),
+        "status_form": forms.get("status")
+        or (CaseStatusForm(moves=moves, initial=seen) if moves else None),
         "operator_form": forms.get("operator")
-        or (CaseOperatorForm(initial={"operator": case.operator_id}) if official else None),
-        "assign_form": forms.get("assign") or (AssignForm(case=case) if may_assign else None),
-        "respond_form": forms.get("respond") or (RespondForm() if may_respond else None),
+        or (CaseOperatorForm(initial={**seen, "operator": case.operator_id}) if official else None),
+        "assign_form": forms.get("assign")
+        or (AssignForm(case=case, initial=dict(seen)) if may_assign else None),
+        "respond_form": forms.get("respond")
+        or (
+            RespondForm(outcomes=answers, initial={"version": pending.version}) if answers else None
+        ),
         # The counters the triggers keep are not history (they change with every report).
         "history": history_rows(
             case, SpamCase, hidden=("report_count", "first_seen_at", "last_seen_at")
@@ -200,11 +212,17 @@ def case_status(request, public_id):
     case = _case_or_404(request.user, public_id)
     if not services.is_spam_official(request.user):
         raise DjangoPermissionDenied
-    form = CaseStatusForm(request.POST, moves=services.allowed_moves(request.user, case))
+    # Any official status is accepted here: whether the move is possible now is SPAM_CASE's to say
+    # (the same answer as the API's), not the form's.
+    form = CaseStatusForm(request.POST, moves=list(workflows.MOVES))
     if form.is_valid():
         try:
             case = services.change_status(
-                request.user, case, form.cleaned_data["status"], form.cleaned_data["note"]
+                request.user,
+                case,
+                form.cleaned_data["status"],
+                form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
             )
         except DomainError as exc:
             _service_error(form, exc)
@@ -224,7 +242,12 @@ def case_operator(request, public_id):
     form = CaseOperatorForm(request.POST)
     if form.is_valid():
         try:
-            case = services.set_case_operator(request.user, case, form.cleaned_data["operator"])
+            case = services.set_case_operator(
+                request.user,
+                case,
+                form.cleaned_data["operator"],
+                expected_version=form.cleaned_data["version"],
+            )
         except DomainError as exc:
             _service_error(form, exc)
         else:
@@ -248,6 +271,7 @@ def case_assign(request, public_id):
                 operator=data["operator"],
                 sla_hours=data["sla_hours"],
                 instructions=data["instructions"],
+                expected_version=data["version"],
             )
         except DomainError as exc:
             _service_error(form, exc)
@@ -278,14 +302,19 @@ def action_respond(request, public_id):
     if form.is_valid():
         try:
             action = services.respond(
-                request.user, action, form.cleaned_data["outcome"], form.cleaned_data["note"]
+                request.user,
+                action,
+                form.cleaned_data["outcome"],
+                form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
             )
         except InvalidInput as exc:
             form.add_service_errors(exc)
         except ServicePermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc.message)) from exc
         except DomainError as exc:
-            # Already answered (by a colleague, in another tab): the page shows what was recorded.
+            # Already answered or changed (by a colleague, in another tab): the page shows what
+            # was recorded.
             messages.error(request, str(exc.message))
             return redirect(_case_url(case, "#assignments"))
         else:
@@ -921,7 +950,14 @@ def render_inspection(request, inspection, status=200, form=None):
         "follow_ups": list(inspection.follow_ups.select_related("recorded_by")),
         "official": official,
         "can_close": official and inspection.status != SubscriberInspection.Status.CLOSED,
-        "follow_up_form": (form or FollowUpForm()) if may_follow_up(user, inspection) else None,
+        "follow_up_form": (
+            form
+            or FollowUpForm(
+                initial={"recorded_on": timezone.localdate(), "version": inspection.version}
+            )
+        )
+        if may_follow_up(user, inspection)
+        else None,
         "overdue": bool(
             inspection.deadline
             and inspection.status == SubscriberInspection.Status.OPEN
@@ -986,7 +1022,9 @@ def inspection_follow_up(request, public_id):
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            services.record_follow_up(request.user, inspection, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            data["expected_version"] = data.pop("version")
+            services.record_follow_up(request.user, inspection, **data)
         except DomainError as exc:
             _service_error(form, exc)
         else:
@@ -998,13 +1036,21 @@ def inspection_follow_up(request, public_id):
     return render_inspection(request, inspection, status=400, form=form)
 
 
+def _posted_version(request):
+    """The version a one-button form carries (none, or not a number: the record as it is now)."""
+    value = request.POST.get("version", "").strip()
+    return int(value) if value.isdigit() else None
+
+
 @require_POST
 def inspection_close(request, public_id):
     inspection = _inspection_or_404(request.user, public_id)
     if not services.is_spam_official(request.user):
         raise DjangoPermissionDenied
     try:
-        services.close_inspection(request.user, inspection)
+        services.close_inspection(
+            request.user, inspection, expected_version=_posted_version(request)
+        )
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:

@@ -15,7 +15,7 @@ from rest_framework.settings import ISO_8601
 
 from core.api.fields import OperatorField, OrganizationField
 from core.models import ImportJob
-from spam_reports import rules, selectors, services
+from spam_reports import rules, selectors, services, workflows
 from spam_reports.models import (
     Channel,
     DoNotCallEntry,
@@ -27,6 +27,18 @@ from spam_reports.models import (
     SpamReport,
     SubscriberInspection,
 )
+
+VERSION_HELP = _(
+    "The record's version as you last read it: if someone changed it since, the answer is 409."
+)
+
+
+class VersionSerializer(serializers.Serializer):
+    """A step's body: the version the client read (left out: the step applies to the record as it
+    is now)."""
+
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
 
 TIME_FORMATS = [ISO_8601, "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"]
 INT_MAX = 2_147_483_647
@@ -310,6 +322,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "overdue",
             "overdue_at",
             "handling_hours",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -344,6 +357,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "confirmed_at",
             "closed_at",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -387,9 +401,9 @@ class CaseDetailSerializer(CaseSerializer):
         return services.allowed_moves(request.user if request else None, obj)
 
 
-class CaseStatusSerializer(serializers.Serializer):
+class CaseStatusSerializer(VersionSerializer):
     status = serializers.ChoiceField(
-        choices=[(s, SpamCase.Status(s).label) for s in services.OFFICIAL_MOVES]
+        choices=[(s, SpamCase.Status(s).label) for s in workflows.MOVES]
     )
     note = serializers.CharField(
         required=False,
@@ -400,13 +414,13 @@ class CaseStatusSerializer(serializers.Serializer):
     )
 
 
-class CaseOperatorSerializer(serializers.Serializer):
+class CaseOperatorSerializer(VersionSerializer):
     operator = OperatorField(
         allow_null=True, help_text=_("The sender's operator (code), or null if unknown.")
     )
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(VersionSerializer):
     operator = OperatorField(
         required=False,
         allow_null=True,
@@ -424,7 +438,7 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
-class RespondSerializer(serializers.Serializer):
+class RespondSerializer(VersionSerializer):
     outcome = choice_field(OperatorAction.Outcome.choices)
     note = serializers.CharField(
         required=False,
@@ -486,10 +500,11 @@ class InspectionSerializer(serializers.ModelSerializer):
             "deadline",
             "status",
             "follow_ups",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
         extra_kwargs = {
             "reference": {"required": False},
             "findings": {"required": False},
@@ -498,7 +513,7 @@ class InspectionSerializer(serializers.ModelSerializer):
         }
 
 
-class FollowUpInputSerializer(serializers.Serializer):
+class FollowUpInputSerializer(VersionSerializer):
     recorded_on = serializers.DateField(required=False, help_text=_("Today if left out."))
     note = serializers.CharField(max_length=5000, help_text=_("What was done."))
     remedied = serializers.IntegerField(

@@ -60,13 +60,14 @@ from spam_reports.api.serializers import (
     RespondSerializer,
     StatisticsQuerySerializer,
     StatisticsSerializer,
+    VersionSerializer,
 )
 from spam_reports.models import (
     DoNotCallEntry,
     InspectionFollowUp,
     Origin,
-    SpamCase,
 )
+from spam_reports.workflows import SPAM_CASE
 
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Field errors.")),
@@ -326,13 +327,18 @@ class SpamCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self.answer(self.get_object().pk)
 
     def step(self, serializer_class, call):
+        """One step on the case in the request's transaction, its row locked by SPAM_CASE: If-Match
+        is honoured (412 when stale) and so is the body's ``version`` (409 when stale); without
+        either the step applies to the case as it is now."""
         case = self.get_object()
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
         with transaction.atomic():
-            current = SpamCase.objects.select_for_update().get(pk=case.pk)
+            current = SPAM_CASE.lock(case)
             check_if_match(self.request, current)
-            call(self.request.user, current, serializer.validated_data)
+            call(self.request.user, current, data, version)
         return self.answer(case.pk)
 
     @_case_step_schema(CaseStatusSerializer, _("Change the status (officials)"))
@@ -341,8 +347,8 @@ class SpamCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Under verification, confirmed spam, not spam (with a note saying why), closed."""
         return self.step(
             CaseStatusSerializer,
-            lambda user, case, data: services.change_status(
-                user, case, data["status"], note=data["note"]
+            lambda user, case, data, version: services.change_status(
+                user, case, data["status"], note=data["note"], expected_version=version
             ),
         )
 
@@ -352,7 +358,9 @@ class SpamCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Numbers move between networks: the case's reports follow."""
         return self.step(
             CaseOperatorSerializer,
-            lambda user, case, data: services.set_case_operator(user, case, data["operator"]),
+            lambda user, case, data, version: services.set_case_operator(
+                user, case, data["operator"], expected_version=version
+            ),
         )
 
     @_case_step_schema(AssignSerializer, _("Assign to the sender's operator (officials)"))
@@ -361,12 +369,13 @@ class SpamCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The operator must answer within `sla_hours`; one pending assignment per case."""
         return self.step(
             AssignSerializer,
-            lambda user, case, data: services.assign(
+            lambda user, case, data, version: services.assign(
                 user,
                 case,
                 operator=data.get("operator"),
                 sla_hours=data.get("sla_hours"),
                 instructions=data["instructions"],
+                expected_version=version,
             ),
         )
 
@@ -407,7 +416,13 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = RespondSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.respond(request.user, assignment, data["outcome"], note=data["note"])
+        services.respond(
+            request.user,
+            assignment,
+            data["outcome"],
+            note=data["note"],
+            expected_version=data.get("version"),
+        )
         return Response(ActionSerializer(self.get_queryset().get(pk=assignment.pk)).data)
 
 
@@ -464,18 +479,23 @@ class InspectionViewSet(RecordViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.setdefault("recorded_on", timezone.localdate())
+        data["expected_version"] = data.pop("version", None)
         services.record_follow_up(request.user, inspection, **data)
         return self.respond(inspection, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=None,
+        request=VersionSerializer,
         responses={200: InspectionSerializer, **ERRORS},
         summary=_("Close an inspection (officials)"),
     )
     @action(detail=True, methods=["post"])
     def close(self, request, public_id=None):
         inspection = self.get_object()
-        services.close_inspection(request.user, inspection)
+        serializer = VersionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.close_inspection(
+            request.user, inspection, expected_version=serializer.validated_data.get("version")
+        )
         return self.respond(inspection)
 
 
