@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.exceptions import InvalidInput
 from core.history import acting_as
@@ -38,7 +38,8 @@ I = SubscriberInspection.Status  # noqa: E741
 
 class _FromTo:
     """The engine's "not possible" message in the app's existing wording, whose msgid names the
-    present state ``from`` and the wanted one ``to`` (the action's label is its target state)."""
+    present state ``from`` and the wanted one ``to`` (the action's label is its target state); the
+    msgid is marked with gettext_noop and translated when the message is made."""
 
     def __init__(self, msgid):
         self.msgid = msgid
@@ -83,6 +84,8 @@ def inspector_or_operator(user, inspection):
 
 # A case that is one of these takes no more moves; new reports open a successor case.
 CASE_FINAL = (S.NOT_SPAM, S.CLOSED)
+# A move the case's present state does not allow.
+CASE_NOT_POSSIBLE = gettext_noop("A case that is “%(from)s” cannot become “%(to)s”.")
 # A case may be assigned to an operator while it is one of these (services.assign).
 ASSIGNABLE = (S.NEW, S.VERIFYING, S.CONFIRMED)
 
@@ -151,7 +154,7 @@ SPAM_CASE = Workflow(
     ],
     after=(case_moved,),
     scope=sees_case,
-    not_possible_message=_FromTo("A case that is “%(from)s” cannot become “%(to)s”."),
+    not_possible_message=_FromTo(CASE_NOT_POSSIBLE),
 )
 
 # The status an official may choose -> the case's action that leads there.

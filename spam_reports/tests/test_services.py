@@ -836,7 +836,9 @@ def test_who_may_import(role_user):
 
 def test_a_resumed_job_stores_nothing_twice(official, monkeypatch):
     """A worker dies after the first chunk was committed; the retry resumes after it."""
-    monkeypatch.setattr(services, "CHUNK", 4)
+    from spam_reports.services import importing
+
+    monkeypatch.setattr(importing, "CHUNK", 4)
     rows = [HEADER]
     for i in range(10):
         rows.append(["sms", "0912345678", f"0987000{i:03d}", f"Vay tiền {i}", _when(1 + i % 3)])
@@ -844,7 +846,7 @@ def test_a_resumed_job_stores_nothing_twice(official, monkeypatch):
     rows.append(rows[2])  # row 12 repeats row 3, which the first attempt stored
     job = services.start_import(official, csv_file(rows))
 
-    real_store, calls = services._store, []
+    real_store, calls = importing._store, []
 
     def crash_on_second_chunk(*args, **kwargs):
         calls.append(1)
@@ -852,14 +854,14 @@ def test_a_resumed_job_stores_nothing_twice(official, monkeypatch):
             raise RuntimeError("worker lost")
         return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_store", crash_on_second_chunk)
+    monkeypatch.setattr(importing, "_store", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         imports.run(job.pk)
     job.refresh_from_db()
     assert (job.status, job.processed, job.created_count, job.error_count) == ("running", 4, 3, 1)
     assert SpamReport.objects.count() == 3
 
-    monkeypatch.setattr(services, "_store", real_store)
+    monkeypatch.setattr(importing, "_store", real_store)
     job = imports.run(job.pk)
     assert (job.status, job.attempts, job.processed, job.total) == ("done", 2, 11, 11)
     assert (job.created_count, job.duplicate_count, job.error_count) == (9, 1, 1)
