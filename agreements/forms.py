@@ -399,8 +399,6 @@ class DecisionForm(forms.Form):
             self.add_error("text", _("Write the decision."))
         if changes and not data.get("task"):
             self.add_error("task", _("Choose the task the decision changes."))
-        if data.get("task") and new:
-            self.add_error("new_title", _("A decision changes a task or creates one, not both."))
         if new and not data.get("new_title"):
             self.add_error("new_title", _("Give the new task a title."))
         if data.get("new_title"):
@@ -424,7 +422,9 @@ class DecisionForm(forms.Form):
             if data.get("status"):
                 changes["status"] = data["status"]
             item.update(task=data["task"], changes=changes)
-        elif data.get("new_title"):
+        # Both when both were filled in: the service refuses a decision that changes a task and
+        # creates one.
+        if data.get("new_title"):
             item["new_task"] = {
                 "area": data["new_area"],
                 "title": data["new_title"],

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import PercentField, RangedDecimalField, SmallCountField
+from core.fields import CountField, PercentField, RangedDecimalField, SmallCountField
 from core.history import track
 from core.models import BaseModel, Organization, User
 from core.text import validate_identifier
@@ -32,6 +32,8 @@ class Agreement(BaseModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
+    # Bumped by every move of agreements.workflows.AGREEMENT: a step sent with an older one is stale.
+    version = CountField(default=1, editable=False, max_value=2_000_000_000)
     predecessor = models.OneToOneField(
         "self",
         on_delete=models.SET_NULL,
@@ -164,6 +166,9 @@ class Task(BaseModel):
         default=Status.NOT_STARTED,
         db_index=True,
     )
+    # Bumped by every move of agreements.workflows.AGREEMENT_TASK: a move sent with an older one is
+    # stale.
+    version = CountField(default=1, editable=False, max_value=2_000_000_000)
     percent = PercentField(
         _("progress (%)"),
         default=0,

@@ -85,6 +85,12 @@ def save_agreement(user, agreement=None, parties=None, document=None, **data):
     unknown = set(data) - set(AGREEMENT_FIELDS)
     if unknown:
         raise InvalidInput({f: [_("Unknown field.")] for f in sorted(unknown)})
+    if agreement.pk and data.get("status", agreement.status) != agreement.status:
+        # A new agreement may be recorded in force or expired; afterwards its status moves only
+        # through agreements.workflows.AGREEMENT (bring into force, renewal, expiry).
+        raise InvalidInput(
+            {"status": [_("The status changes through its steps (bring into force), not an edit.")]}
+        )
     for key, value in data.items():
         setattr(agreement, key, value)
     errors = {}
@@ -150,35 +156,26 @@ def save_agreement(user, agreement=None, parties=None, document=None, **data):
     return agreement
 
 
-AGREEMENT_MOVES = {
-    "draft": {"in_force"},
-    "in_force": {"expired", "renewed"},
-    "expired": {"renewed"},
-    "renewed": set(),
-}
+# --- The workflows -------------------------------------------------------------------------------
+# An agreement's and a task's states and moves are declared once in agreements.workflows (AGREEMENT,
+# AGREEMENT_TASK, core.workflow); the actions below keep their signatures for the demo, the views,
+# the tasks and the tests, and all go through its perform.
 
 
-@transaction.atomic
-def bring_into_force(user, agreement, signed_on=None):
-    """A signed draft comes into force; the agreement it renews is marked renewed."""
+def _perform(user, obj, action, **inputs):
+    from agreements.workflows import AGREEMENT, AGREEMENT_TASK  # it imports this module's rules
+
+    workflow = AGREEMENT_TASK if isinstance(obj, Task) else AGREEMENT
+    return workflow.perform(user, obj, action, **inputs)
+
+
+def bring_into_force(user, agreement, signed_on=None, expected_version=None):
+    """A signed draft comes into force; the agreement it renews is marked renewed. Only officials
+    manage agreements: anyone else is refused before the agreement's status is looked at."""
     _require_official(user)
-    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
-    if "in_force" not in AGREEMENT_MOVES[agreement.status]:
-        raise InvalidTransition()
-    signed_on = signed_on or agreement.signed_on or timezone.localdate()
-    if signed_on > agreement.period_end:
-        raise InvalidInput(
-            {"signed_on": [_("The agreement cannot be signed after its period ends.")]}
-        )
-    with acting_as(user, action="agreements.in_force"):
-        agreement.status = Agreement.Status.IN_FORCE
-        agreement.signed_on = signed_on
-        agreement.save(update_fields=["status", "signed_on", "updated_at"])
-        if agreement.predecessor_id:
-            Agreement.objects.filter(pk=agreement.predecessor_id).update(
-                status=Agreement.Status.RENEWED, updated_at=timezone.now()
-            )
-    return agreement
+    return _perform(
+        user, agreement, "in_force", expected_version=expected_version, signed_on=signed_on
+    )
 
 
 @transaction.atomic
@@ -361,13 +358,6 @@ def save_task(user, task=None, supporting=None, **data):
     return task
 
 
-TASK_MOVES = {
-    "not_started": {"in_progress", "done", "dropped"},
-    "in_progress": {"done", "dropped", "not_started"},
-    "overdue": {"in_progress", "done", "dropped"},
-    "done": {"in_progress"},
-    "dropped": {"not_started"},
-}
 ADVANCE = {
     "monthly": 1,
     "quarterly": 3,
@@ -390,33 +380,15 @@ def next_occurrence(day, recurrence):
 
 
 @transaction.atomic
-def set_task_status(user, task, status, today=None):
-    """Move a task. A recurring task marked done moves on to its next occurrence (within the
-    period) instead of closing."""
-    task = Task.objects.select_for_update().select_related("area__agreement").get(pk=task.pk)
-    if not can_move(user, task):
-        raise PermissionDenied()
-    if status not in TASK_MOVES.get(task.status, set()):
-        raise InvalidTransition(
-            _("A task that is “%(from)s” cannot become “%(to)s”.")
-            % {"from": task.get_status_display(), "to": Task.Status(status).label}
-        )
-    today = today or timezone.localdate()
-    agreement = task.area.agreement
-    with acting_as(user, action=f"agreements.task.{status}"):
-        if status == Task.Status.DONE and task.recurrence and task.due_date:
-            following = next_occurrence(task.due_date, task.recurrence)
-            if following <= agreement.period_end:
-                task.due_date = following
-                task.status = Task.Status.IN_PROGRESS
-                task.reminded_on = None
-                task.save(update_fields=["due_date", "status", "reminded_on", "updated_at"])
-                return task
-        task.status = status
-        if status == Task.Status.IN_PROGRESS and task.due_date and task.due_date < today:
-            task.status = Task.Status.OVERDUE
-        task.save(update_fields=["status", "updated_at"])
-    return task
+def set_task_status(user, task, status, today=None, expected_version=None):
+    """Move a task to ``status``. A recurring task marked done moves on to its next occurrence
+    (within the period) instead of closing; a task resumed after its due date is overdue."""
+    from agreements.workflows import AGREEMENT_TASK, task_action
+
+    locked = AGREEMENT_TASK.lock(task)
+    return _perform(
+        user, locked, task_action(locked, status, today), expected_version=expected_version
+    )
 
 
 # --- Progress updates -----------------------------------------------------------------------------
@@ -489,7 +461,7 @@ def post_update(
             )
             item.file.save(uploaded.name, uploaded, save=False)
             item.save()
-        _refresh_percent(task)
+        _refresh_percent(user, task)
     return update
 
 
@@ -508,7 +480,7 @@ def _party_of(user, agreement):
     return user.organization
 
 
-def _refresh_percent(task):
+def _refresh_percent(user, task):
     """The task's percent is that of its latest update in force (not corrected) that gives one."""
     latest = (
         task.updates.filter(percent__isnull=False, correction__isnull=True)
@@ -516,12 +488,13 @@ def _refresh_percent(task):
         .values_list("percent", flat=True)
         .first()
     )
-    fields = ["percent", "updated_at"]
-    task.percent = latest or 0
     if task.status == Task.Status.NOT_STARTED and task.updates.exists():
-        task.status = Task.Status.IN_PROGRESS
-        fields.append("status")
-    task.save(update_fields=fields)
+        # The first update starts the task: a move of the workflow, by the user who posted it.
+        task = _perform(user, task, "start", percent=latest or 0)
+    else:
+        task.percent = latest or 0
+        task.save(update_fields=["percent", "updated_at"])
+    return task
 
 
 # --- Meetings -----------------------------------------------------------------------------------
@@ -530,7 +503,8 @@ def _refresh_percent(task):
 @transaction.atomic
 def record_meeting(user, agreement, *, held_on, title, present, minutes="", decisions=()):
     """A meeting of the parties. Each decision is {"text", and either "task" (an existing task,
-    with "changes": {due_date, status}) or "new_task" (fields of save_task)}."""
+    with "changes": {due_date, status}) or "new_task" (fields of save_task)}, not both (an error
+    on ``decisions.<n>``, the decision's number from 1)."""
     _require_official(user)
     parties = party_ids(agreement)
     errors = {}
@@ -542,6 +516,9 @@ def record_meeting(user, agreement, *, held_on, title, present, minutes="", deci
         errors["title"] = [_("Give the meeting a title.")]
     if not present or any(o.pk not in parties for o in present):
         errors["present"] = [_("Choose the parties present (parties to the agreement only).")]
+    for i, item in enumerate(decisions, start=1):
+        if item.get("task") is not None and item.get("new_task"):
+            errors[f"decisions.{i}"] = [_("A decision changes a task or creates one, not both.")]
     if errors:
         raise InvalidInput(errors)
     with acting_as(user, action="agreements.meeting"):
@@ -668,18 +645,19 @@ def send_reminders(today=None):
             .select_related("responsible__successor")
         )
         for task in late:
-            with acting_as(None, action="agreements.overdue"):
-                task.status = Task.Status.OVERDUE
-                task.save(update_fields=["status", "updated_at"])
+            _perform(None, task, "mark_overdue")
             notify(
                 list(staff_of(_current(task.responsible))) + list(city_officials()),
                 _("Task “%(task)s” is overdue") % {"task": task.title[:80]},
                 url=f"/agreements/tasks/{task.public_id}/",
             )
             run.overdue += 1
-        run.expired = Agreement.objects.filter(
+        past = Agreement.objects.select_for_update().filter(
             status=Agreement.Status.IN_FORCE, period_end__lt=today
-        ).update(status=Agreement.Status.EXPIRED, updated_at=timezone.now())
+        )
+        for agreement in past:
+            _perform(None, agreement, "expire")
+            run.expired += 1
         ending = Agreement.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=Agreement.Status.IN_FORCE,
             period_end__gte=today,

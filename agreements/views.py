@@ -33,6 +33,7 @@ from agreements.forms import (
     task_initial,
 )
 from agreements.models import Agreement, ProgressUpdate, Task, UpdateEvidence
+from agreements.workflows import AGREEMENT, AGREEMENT_TASK
 from core import indicators
 from core.exceptions import DomainError, InvalidInput
 from core.exceptions import PermissionDenied as ServicePermissionDenied
@@ -54,6 +55,16 @@ def _task_or_404(user, public_id):
     if task is None:
         raise Http404
     return task
+
+
+def _posted_version(request):
+    """The version of the record the page showed (None when the form sent none)."""
+    version = request.POST.get("version", "").strip()
+    if not version:
+        return None
+    if not version.isdigit():
+        raise InvalidInput(message=_("The form was incomplete. Reload the page and try again."))
+    return int(version)
 
 
 def _require_official(user):
@@ -229,6 +240,7 @@ def render_agreement(request, agreement, status=200, renew_form=None):
         for value, label in Task.Status.choices
     ]
     can_renew = official and successor is None and agreement.status != Agreement.Status.DRAFT
+    can_bring_into_force = "in_force" in AGREEMENT.allowed_actions(user, agreement)
     context = {
         "agreement": agreement,
         "parties": list(agreement.parties.all()),
@@ -240,6 +252,7 @@ def render_agreement(request, agreement, status=200, renew_form=None):
         "meetings": data["meetings"],
         "official": official,
         "can_renew": can_renew,
+        "can_bring_into_force": can_bring_into_force,
         "renew_form": (renew_form or RenewForm(initial=renewal_initial(agreement)))
         if can_renew
         else None,
@@ -288,9 +301,10 @@ def agreement_in_force(request, public_id):
     agreement = _agreement_or_404(request.user, public_id)
     _require_official(request.user)
     try:
-        services.bring_into_force(request.user, agreement)
+        version = _posted_version(request)
+        services.bring_into_force(request.user, agreement, expected_version=version)
     except InvalidInput as exc:
-        for messages_ in (exc.errors or {}).values():
+        for messages_ in (exc.errors or {None: [exc.message]}).values():
             for message in messages_:
                 messages.error(request, str(message))
     except ServicePermissionDenied as exc:
@@ -502,16 +516,8 @@ def render_task(request, task, status=200, form=None):
     for update in updates:
         update.is_corrected = update.pk in corrected
     can_update = services.can_update(user, task)
-    can_move = services.can_move(user, task)
-    moves = (
-        [
-            (value, label)
-            for value, label in Task.Status.choices
-            if value in services.TASK_MOVES.get(task.status, ())
-        ]
-        if can_move
-        else []
-    )
+    allowed = AGREEMENT_TASK.allowed_actions(user, task)
+    moves = [(value, label) for value, label in Task.Status.choices if value in allowed]
     indicator = indicators.get(task.indicator) if indicators.exists(task.indicator) else None
     if form is None and can_update:
         form = UpdateForm(
@@ -576,7 +582,8 @@ def task_status(request, public_id):
         messages.error(request, _("Unknown status."))
         return redirect("agreements:task-detail", public_id=task.public_id)
     try:
-        task = services.set_task_status(request.user, task, status)
+        version = _posted_version(request)
+        task = services.set_task_status(request.user, task, status, expected_version=version)
     except ServicePermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc.message)) from exc
     except DomainError as exc:

@@ -28,6 +28,7 @@ from agreements.models import (
     Task,
     UpdateEvidence,
 )
+from agreements.workflows import AGREEMENT_TASK
 from core.api.fields import OrganizationField, ScopedCodeField, UTCDateTimeField
 
 
@@ -208,6 +209,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "period_end",
             "days_left",
             "status",
+            "version",
             "document",
             "parties",
             "predecessor",
@@ -287,7 +289,18 @@ class AgreementDetailSerializer(AgreementSerializer):
         return TaskBriefSerializer(self._overview(obj)["overdue"], many=True).data
 
 
-class InForceSerializer(serializers.Serializer):
+VERSION_HELP = _(
+    "The version of the record as you last read it: if someone changed it since, the answer is 409."
+)
+
+
+class StepSerializer(serializers.Serializer):
+    """Every step may name the version its caller read (as If-Match may name the ETag)."""
+
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
+
+class InForceSerializer(StepSerializer):
     signed_on = serializers.DateField(
         required=False, allow_null=True, help_text=_("The agreement's signing date, or today.")
     )
@@ -367,6 +380,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "due_date",
             "recurrence",
             "status",
+            "version",
             "percent",
             "indicator",
             "baseline_value",
@@ -408,8 +422,18 @@ class TaskDetailSerializer(TaskSerializer):
         help_text=_("The user may change this task's status.")
     )
 
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=_("The statuses you may move this task to now (the `status` step).")
+    )
+
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "progress", "may_update", "may_move"]
+        fields = [
+            *TaskSerializer.Meta.fields,
+            "progress",
+            "may_update",
+            "may_move",
+            "allowed_actions",
+        ]
 
     @extend_schema_field(TaskProgressSerializer)
     def get_progress(self, obj):
@@ -421,8 +445,11 @@ class TaskDetailSerializer(TaskSerializer):
     def get_may_move(self, obj) -> bool:
         return services.can_move(_user(self), obj)
 
+    def get_allowed_actions(self, obj) -> list[str]:
+        return AGREEMENT_TASK.allowed_actions(_user(self), obj)
 
-class TaskStatusSerializer(serializers.Serializer):
+
+class TaskStatusSerializer(StepSerializer):
     status = choice_field(Task.Status.choices)
 
 
@@ -562,10 +589,8 @@ class MeetingDecisionInputSerializer(serializers.Serializer):
     new_task = TaskSerializer(required=False, help_text=_("The task it creates."))
 
     def validate(self, attrs):
-        if attrs.get("task") and attrs.get("new_task"):
-            raise serializers.ValidationError(
-                {"new_task": [_("A decision changes a task or creates one, not both.")]}
-            )
+        # A decision that both changes a task and creates one is refused by the service
+        # (services.record_meeting, an error on ``decisions.<n>``).
         if attrs.get("changes") and not attrs.get("task"):
             raise serializers.ValidationError({"task": [_("Name the task the decision changes.")]})
         return attrs

@@ -8,9 +8,12 @@ state and business rules; their domain errors become 400/403/409 in core.api.exc
 officials create and change agreements, areas, tasks and meetings; a party's staff post updates on
 the tasks their organisation is responsible for or supports. Details carry an ETag; PUT and PATCH
 with an older If-Match are refused with 412 (core.api.mixins). Progress updates are append-only.
+The steps (an agreement's ``in-force``, a task's ``status``) move it through agreements.workflows
+(AGREEMENT, AGREEMENT_TASK): they honour the body's ``version`` (409 when stale) and If-Match (412).
 """
 
 import django_filters
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,9 +49,10 @@ from agreements.api.serializers import (
     TaskUpdateSerializer,
 )
 from agreements.models import ContentArea, Decision, Meeting
+from agreements.workflows import AGREEMENT, AGREEMENT_TASK
 from core import indicators
 from core.api.geojson import UUID_PATTERN, api_filterset
-from core.api.mixins import IF_MATCH, RecordViewSet, etag
+from core.api.mixins import IF_MATCH, RecordViewSet, check_if_match, etag
 from core.api.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from core.exceptions import PermissionDenied
 from core.permissions import HasPortalRole
@@ -169,7 +173,8 @@ class AgreementViewSet(WriteViewSet):
 
     @extend_schema(
         request=InForceSerializer,
-        responses={200: AgreementDetailSerializer, **ERRORS, **CONFLICT},
+        parameters=[IF_MATCH],
+        responses={200: AgreementDetailSerializer, **ERRORS, **CONFLICT, **STALE},
         summary=_("Bring a signed draft into force (officials)"),
     )
     @action(detail=True, methods=["post"], url_path="in-force")
@@ -178,9 +183,16 @@ class AgreementViewSet(WriteViewSet):
         agreement = self.get_object()
         serializer = InForceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        agreement = services.bring_into_force(
-            request.user, agreement, signed_on=serializer.validated_data.get("signed_on")
-        )
+        data = serializer.validated_data
+        with transaction.atomic():
+            locked = AGREEMENT.lock(agreement)
+            check_if_match(request, locked)
+            agreement = services.bring_into_force(
+                request.user,
+                locked,
+                signed_on=data.get("signed_on"),
+                expected_version=data.get("version"),
+            )
         return self.respond(agreement)
 
     @extend_schema(
@@ -299,7 +311,8 @@ class TaskViewSet(WriteViewSet):
 
     @extend_schema(
         request=TaskStatusSerializer,
-        responses={200: TaskDetailSerializer, **ERRORS, **CONFLICT},
+        parameters=[IF_MATCH],
+        responses={200: TaskDetailSerializer, **ERRORS, **CONFLICT, **STALE},
         summary=_("Move a task (officials or the responsible party)"),
     )
     @action(detail=True, methods=["post"], url_path="status")
@@ -310,7 +323,13 @@ class TaskViewSet(WriteViewSet):
             raise PermissionDenied()
         serializer = TaskStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task = services.set_task_status(request.user, task, serializer.validated_data["status"])
+        data = serializer.validated_data
+        with transaction.atomic():
+            locked = AGREEMENT_TASK.lock(task)
+            check_if_match(request, locked)
+            task = services.set_task_status(
+                request.user, locked, data["status"], expected_version=data.get("version")
+            )
         return self.respond(task)
 
     @extend_schema(
