@@ -265,7 +265,8 @@ class PlainForm(django_forms.Form):
 def test_a_plain_serializer_refuses_implausible_dates(day):
     serializer = PlainSerializer(data={"day": day})
     assert not serializer.is_valid()
-    assert "between 1900 and 2100" in str(serializer.errors["day"])
+    assert serializer.errors["day"][0].code == "date_range"
+    assert "1900" in str(serializer.errors["day"]) and "2100" in str(serializer.errors["day"])
     serializer = PlainSerializer(data={"day": "2026-01-01", "at": f"{day}T10:00:00Z"})
     assert not serializer.is_valid()
     assert "at" in serializer.errors
@@ -281,7 +282,7 @@ def test_a_field_may_say_its_own_years():
 def test_a_plain_form_refuses_implausible_dates(day):
     form = PlainForm(data={"day": day, "at": f"{day} 10:00"})
     assert not form.is_valid()
-    assert "between 1900 and 2100" in str(form.errors["day"])
+    assert "1900" in str(form.errors["day"]) and "2100" in str(form.errors["day"])
     assert form.errors.get("at")
     assert PlainForm(data={"day": "2026-12-31"}).is_valid()
 
