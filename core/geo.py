@@ -49,6 +49,67 @@ def check_location(point, commune=None, field="location"):
     return found
 
 
+def check_locations(items, field="location"):
+    """Batch form of check_location, one query for all the points: ``items`` are (lon, lat,
+    commune id or None) in WGS84 (lon None: no location). Returns, in order, (commune id or None,
+    {field: [message]}) with check_location's rules and messages (the commune found from the
+    point, or the one given when no boundaries are loaded)."""
+    from django.db import connection
+
+    from core.models import AdministrativeUnit
+    from core.selectors import boundaries_loaded
+
+    x1, y1, x2, y2 = VIETNAM_EXTENT
+    results = [None] * len(items)
+    inside = []
+    for i, (lon, lat, _given) in enumerate(items):
+        if lon is None or lat is None:
+            results[i] = (None, {field: [str(_("A location is required."))]})
+        elif not (x1 <= lon <= x2 and y1 <= lat <= y2):
+            results[i] = (None, {field: [str(OUTSIDE_VIETNAM)]})
+        else:
+            inside.append(i)
+    if not inside:
+        return results
+    if not boundaries_loaded():
+        for i in inside:
+            given = items[i][2]
+            results[i] = (
+                (given, {})
+                if given is not None
+                else (None, {"commune": [str(_("Choose the commune."))]})
+            )
+        return results
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT p.i, u.id FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS p(i, x, y)
+               JOIN core_administrativeunit u
+                 ON ST_Intersects(u.boundary, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326))""",
+            [inside, [items[i][0] for i in inside], [items[i][1] for i in inside]],
+        )
+        found = dict(cursor.fetchall())
+    mismatched = [i for i in inside if found.get(i) and items[i][2] not in (None, found[i])]
+    names = {}
+    if mismatched:
+        names = dict(
+            AdministrativeUnit.objects.filter(
+                pk__in={found[i] for i in mismatched} | {items[i][2] for i in mismatched}
+            ).values_list("pk", "name")
+        )
+    for i in inside:
+        if found.get(i) is None:
+            results[i] = (None, {field: [str(_("The location is outside Hanoi's communes."))]})
+        elif items[i][2] not in (None, found[i]):
+            message = _("The location is in %(found)s, not in %(given)s.") % {
+                "found": names[found[i]],
+                "given": names[items[i][2]],
+            }
+            results[i] = (None, {"commune": [str(message)]})
+        else:
+            results[i] = (found[i], {})
+    return results
+
+
 def check_route(route, field="route"):
     """A route must be a simple line with at least two different points, inside Vietnam."""
     from core.exceptions import InvalidInput

@@ -257,6 +257,23 @@ class Station(BaseModel, SourceRecordModel, StructureMixin):
         super().save(*args, **kwargs)
 
 
+class PublicSiteQuerySet(models.QuerySet):
+    def with_taken(self):
+        """Each site with ``taken``: the applications that take a place on it (taking_sites)."""
+        return self.annotate(
+            taken=models.Count(
+                "applications",
+                filter=Q(applications__status__in=PermitApplication.TAKES_SITE),
+            )
+        )
+
+
+class PermitApplicationQuerySet(models.QuerySet):
+    def taking_sites(self):
+        """The applications that take a place on their public site: approved or deemed approved."""
+        return self.filter(status__in=PermitApplication.TAKES_SITE)
+
+
 @track()
 class PublicSite(BaseModel, SourceRecordModel):
     """Public land, a public building or a public place the city offers for stations."""
@@ -304,6 +321,8 @@ class PublicSite(BaseModel, SourceRecordModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.AVAILABLE, db_index=True
     )
     search_text = models.TextField(editable=False, default="")
+
+    objects = PublicSiteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("public site")
@@ -382,6 +401,9 @@ class PermitApplication(BaseModel, StructureMixin):
         REJECTED = "rejected", _("Rejected")
         DEEMED_APPROVED = "deemed_approved", _("Deemed approved")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # The statuses in which an application takes a place on its public site.
+    TAKES_SITE = (Status.APPROVED, Status.DEEMED_APPROVED)
 
     number = models.CharField(
         _("application number"), max_length=20, unique=True, null=True, blank=True
@@ -467,6 +489,8 @@ class PermitApplication(BaseModel, StructureMixin):
     search_text = models.TextField(editable=False, default="")
 
     scope_field = "applicant"
+
+    objects = PermitApplicationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("permit application")

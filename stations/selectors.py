@@ -3,7 +3,6 @@
 from dataclasses import asdict, dataclass
 
 from django.db import connection
-from django.db.models import Count, Q
 
 from core.geojson import feature_collection
 from core.scoping import scope_queryset
@@ -22,22 +21,26 @@ def public_sites(user):
     """Every role sees the catalogue: the city offers these sites to all operators."""
     if not user or not user.is_authenticated or not user.role_names:
         return PublicSite.objects.none()
-    return (
-        PublicSite.objects.select_related("owner", "commune")
-        .defer(*UNIT_DEFERRED)
-        .annotate(
-            taken=Count(
-                "applications", filter=Q(applications__status__in=["approved", "deemed_approved"])
-            )
-        )
-    )
+    return PublicSite.objects.select_related("owner", "commune").defer(*UNIT_DEFERRED).with_taken()
 
 
 def applications(user):
+    """The applications ``user`` may open (one by one: detail pages, the API's steps)."""
     qs = PermitApplication.objects.select_related(
         "applicant", "application_type", "public_site", "commune", "station"
     ).defer(*UNIT_DEFERRED)
     return scope_queryset(qs, user)
+
+
+def application_list(user):
+    """The applications listed to ``user``: the page's queue and the API's list. A draft is its
+    applicant's work in progress: a user who may not apply (city officials …) does not list it."""
+    from stations.services import can_apply
+
+    qs = applications(user)
+    if not can_apply(user):
+        qs = qs.exclude(status=PermitApplication.Status.DRAFT)
+    return qs
 
 
 def application_detail(user, pk):

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from core.files import check_upload
@@ -113,33 +114,162 @@ def commissioning_error(status, commissioned_on):
     return None
 
 
+CODE_TAKEN = gettext_lazy("This operator already has a station with this code.")
+EXTERNAL_ID_TAKEN = gettext_lazy("A station with this source and external id exists.")
+
+# Key by key through the unique index (LATERAL … LIMIT 1: index probes, not a hash join).
+_CODES_SQL = """
+    SELECT s.id, s.operator_id, s.code
+    FROM unnest(%s::bigint[], %s::text[]) AS k(operator_id, code)
+    CROSS JOIN LATERAL (
+        SELECT s.id, s.operator_id, s.code FROM stations_station s
+        WHERE s.operator_id = k.operator_id AND s.code = k.code LIMIT 1
+    ) s
+"""
+
+
+def validate_stations(user, rows, *, errors=None, unique=True, editable=None):
+    """The station rules, checked for a batch in a few queries whatever its size: the form and the
+    API's single save (a batch of one), the CSV import and the sync API's bulk upsert.
+
+    ``rows`` are dicts (None: skipped) with
+      - ``operator``: the Organization chosen (left out: the stored one stays, not checked again),
+        which must be a telecom operator the user may edit;
+      - ``status`` and ``commissioned_on`` (commissioning_error);
+      - ``lon``, ``lat`` (WGS84), ``commune`` (the unit id given, or None) and ``locate`` (default
+        True; False: the point and its commune are as stored and not checked again): the point is
+        in Vietnam, in one of Hanoi's communes, in the commune given (core.geo.check_locations);
+        ``commune_id`` (the stored commune) is kept when no boundaries are loaded and none is given;
+      - ``operator_id``, ``code`` and ``id`` (the row's own station, or None): with ``unique``, one
+        code per operator, within the batch and against the stored stations.
+    Sets ``row["commune_id"]`` of each located row. Returns one {field: [message, …]} per row;
+    ``errors`` (one dict per row) is extended in place when given, and a row already in error gets
+    its own fields checked but is neither located nor compared. A denied operator is reported as
+    {"operator": [PermissionDenied.default_message]}.
+    """
+    from core.geo import check_locations
+    from core.selectors import boundaries_loaded
+
+    errors = errors if errors is not None else [{} for _row in rows]
+    if editable is None:
+        cache = {}
+
+        def editable(operator_id):
+            if operator_id not in cache:
+                cache[operator_id] = can_edit_station(user, operator_id)
+            return cache[operator_id]
+
+    def fail(i, name, message):
+        errors[i].setdefault(name, []).append(str(message))
+
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        error = commissioning_error(row.get("status"), row.get("commissioned_on"))
+        if error:
+            fail(i, "commissioned_on", error)
+        if "operator" in row:
+            operator = row["operator"]
+            if operator is None or operator.kind != "operator":
+                fail(i, "operator", _("Choose a telecom operator."))
+            elif not editable(operator.pk):
+                fail(i, "operator", PermissionDenied.default_message)
+
+    to_locate = [
+        i
+        for i, row in enumerate(rows)
+        if row is not None and not errors[i] and row.get("locate", True)
+    ]
+    fallback = any(
+        rows[i].get("commune") is None and rows[i].get("commune_id") is not None for i in to_locate
+    )
+    keep_stored = fallback and not boundaries_loaded()
+    items = []
+    for i in to_locate:
+        row = rows[i]
+        given = row.get("commune")
+        if given is None and keep_stored:
+            given = row.get("commune_id")
+        items.append((row.get("lon"), row.get("lat"), given))
+    for i, (commune_id, row_errors) in zip(to_locate, check_locations(items), strict=True):
+        for name, messages in row_errors.items():
+            for message in messages:
+                fail(i, name, message)
+        if not row_errors:
+            rows[i]["commune_id"] = commune_id
+
+    if unique:
+        candidates = [i for i, row in enumerate(rows) if row is not None and not errors[i]]
+        taken = {}
+        if candidates:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CODES_SQL,
+                    [
+                        [rows[i]["operator_id"] for i in candidates],
+                        [rows[i]["code"] for i in candidates],
+                    ],
+                )
+                taken = {(op, code): pk for pk, op, code in cursor}
+        seen = {}
+        for i in candidates:
+            row = rows[i]
+            key = (row["operator_id"], row["code"])
+            if key in seen:
+                fail(
+                    i,
+                    "code",
+                    _("Record %(index)d of this batch has this code.") % {"index": seen[key]},
+                )
+            elif key in taken and taken[key] != row.get("id"):
+                fail(i, "code", CODE_TAKEN)
+            seen.setdefault(key, i)
+    return errors
+
+
+def _station_row(station):
+    """The rules' view of a station about to be saved (validate_stations)."""
+    point = station.location
+    if point is not None and point.srid not in (None, 4326):
+        point = point.transform(4326, clone=True)
+    return {
+        "operator": station.operator if station.operator_id else None,
+        "status": station.status,
+        "commissioned_on": station.commissioned_on,
+        "lon": point.x if point is not None else None,
+        "lat": point.y if point is not None else None,
+        "commune": station.commune_id,
+        "operator_id": station.operator_id,
+        "code": station.code,
+        "id": station.pk,
+    }
+
+
 def _save_station(user, station, data):
     _apply(station, data, STATION_FIELDS)
-    error = commissioning_error(station.status, station.commissioned_on)
-    if error:
-        raise InvalidInput({"commissioned_on": [error]})
-    if station.operator_id is None or station.operator.kind != "operator":
-        raise InvalidInput({"operator": [_("Choose a telecom operator.")]})
-    if not can_edit_station(user, station.operator):
+    row = _station_row(station)
+    (errors,) = validate_stations(user, [row])
+    denied = errors.get("operator") == [str(PermissionDenied.default_message)]
+    if denied:
+        del errors["operator"]
+    if errors:
+        raise InvalidInput(errors)
+    if denied:
         raise PermissionDenied()
     check_source_key(user, station)
-    station.commune = check_location(
-        station.location, station.commune if station.commune_id else None
-    )
+    station.commune_id = row["commune_id"]
     _validate_structure(station)
     try:
         with transaction.atomic():
             station.save()
             ensure_in_scope(user, station)
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # a concurrent writer took the code or the key meanwhile
         if "station_operator_code_uniq" in str(exc):
-            raise InvalidInput(
-                {"code": [_("This operator already has a station with this code.")]}
-            ) from exc
+            raise InvalidInput({"code": [str(CODE_TAKEN)]}) from exc
         if "station_source_external_id_uniq" in str(exc):
-            raise InvalidInput(
-                {"external_id": [_("A station with this source and external id exists.")]}
-            ) from exc
+            raise InvalidInput({"external_id": [str(EXTERNAL_ID_TAKEN)]}) from exc
         raise
     return station
 
@@ -236,7 +366,7 @@ def delete_public_site(user, site):
 
 def refresh_site_occupancy(site):
     """A site is occupied once its approved stations reach its capacity."""
-    taken = site.applications.filter(status__in=[S.APPROVED, S.DEEMED_APPROVED]).count()
+    taken = site.applications.taking_sites().count()
     status = PublicSite.Status.OCCUPIED if taken >= site.capacity else site.status
     if status == PublicSite.Status.OCCUPIED and site.status != status:
         site.status = status
@@ -697,23 +827,6 @@ def _row_cleaner(form_class):
     return clean
 
 
-def _communes_of_points(points):
-    """{index: unit id} for each (index, lon, lat), in one query against the boundaries."""
-    if not points:
-        return {}
-    from django.db import connection
-
-    sql = """
-        SELECT p.i, u.id FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS p(i, x, y)
-        JOIN core_administrativeunit u ON ST_Intersects(u.boundary, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326))
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [[p[0] for p in points], [p[1] for p in points], [p[2] for p in points]]
-        )
-        return dict(cursor.fetchall())
-
-
 def import_stations(user, uploaded):
     """Create or update stations from a CSV/XLSX file (one row a station, keyed by operator + code).
 
@@ -722,9 +835,7 @@ def import_stations(user, uploaded):
     """
 
     from core.exceptions import ImportRejected
-    from core.geo import VIETNAM_EXTENT
     from core.models import AdministrativeUnit, Organization
-    from core.selectors import boundaries_loaded
     from core.services import ImportResult
     from core.tabular import read_table
 
@@ -760,16 +871,6 @@ def import_stations(user, uploaded):
                 }
             )
             continue
-        x1, y1, x2, y2 = VIETNAM_EXTENT
-        if not (x1 <= data["lon"] <= x2 and y1 <= data["lat"] <= y2):
-            errors.append(
-                {
-                    "row": number,
-                    "column": "lon",
-                    "message": str(_("The location is outside Vietnam.")),
-                }
-            )
-            continue
         if data["commune"] and data["commune"] not in communes:
             errors.append(
                 {
@@ -779,12 +880,6 @@ def import_stations(user, uploaded):
                     % {"code": data["commune"]},
                 }
             )
-            continue
-        # A row without a status imports an operating station (see _copy_stations).
-        status = data["status"] or Station.Status.OPERATING
-        error = commissioning_error(status, data["commissioned_on"])
-        if error:
-            errors.append({"row": number, "column": "commissioned_on", "message": str(error)})
             continue
         key = (operator.pk, data["code"])
         if key in seen:
@@ -799,34 +894,26 @@ def import_stations(user, uploaded):
             continue
         seen[key] = number
         valid.append((number, operator, data))
-    found = _communes_of_points([(i, d["lon"], d["lat"]) for i, (_n, _o, d) in enumerate(valid)])
-    with_boundaries = boundaries_loaded()
-    unit_names = dict(AdministrativeUnit.objects.values_list("id", "name"))
-    for i, (number, _operator, data) in enumerate(valid):
-        given = communes.get(data["commune"]) if data["commune"] else None
-        actual = found.get(i)
-        if with_boundaries and actual is None:
-            errors.append(
-                {
-                    "row": number,
-                    "column": "lon",
-                    "message": str(_("The location is outside Hanoi's communes.")),
-                }
-            )
-        elif with_boundaries and given and given != actual:
-            errors.append(
-                {
-                    "row": number,
-                    "column": "commune",
-                    "message": _("The location is in %(found)s, not in %(given)s.")
-                    % {"found": unit_names[actual], "given": unit_names[given]},
-                }
-            )
-        elif not with_boundaries and not given:
-            errors.append(
-                {"row": number, "column": "commune", "message": str(_("Choose the commune."))}
-            )
-        data["commune_id"] = actual or given
+    # The station rules (commissioning, point and commune); the operator was checked above, and
+    # a row is keyed by operator and code: it updates the station that has them.
+    checks = [
+        {
+            # A row without a status imports an operating station (see _copy_stations).
+            "status": data["status"] or Station.Status.OPERATING,
+            "commissioned_on": data["commissioned_on"],
+            "lon": data["lon"],
+            "lat": data["lat"],
+            "commune": communes.get(data["commune"]) if data["commune"] else None,
+        }
+        for _number, _operator, data in valid
+    ]
+    for check, (number, _operator, data), row_errors in zip(
+        checks, valid, validate_stations(user, checks, unique=False), strict=True
+    ):
+        for name, messages in row_errors.items():
+            column = "lon" if name == "location" else name
+            errors += [{"row": number, "column": column, "message": m} for m in messages]
+        data["commune_id"] = check.get("commune_id")
     if errors:
         raise ImportRejected(errors=sorted(errors, key=lambda e: e["row"]))
     with transaction.atomic(), acting_as(user, action="stations.import"):
@@ -999,14 +1086,6 @@ _BULK_EXISTING_SQL = """
         LIMIT 1 FOR UPDATE
     ) s
 """
-_BULK_CODES_SQL = """
-    SELECT s.id, s.operator_id, s.code
-    FROM unnest(%s::bigint[], %s::text[]) AS k(operator_id, code)
-    CROSS JOIN LATERAL (
-        SELECT s.id, s.operator_id, s.code FROM stations_station s
-        WHERE s.operator_id = k.operator_id AND s.code = k.code LIMIT 1
-    ) s
-"""
 _BULK_TABLE_SQL = """
     CREATE TEMPORARY TABLE IF NOT EXISTS station_bulk (
         n int, source text, external_id text, operator_id bigint, code text, name text,
@@ -1120,7 +1199,7 @@ def _write_bulk_rows_retrying(rows, attempts=3):
 def _bulk_db_error(exc):
     constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
     if constraint == "station_operator_code_uniq":
-        return {"code": [_("This operator already has a station with this code.")]}
+        return {"code": [str(CODE_TAKEN)]}
     if constraint == "station_height_plausible":
         return {"structure_height_m": [_("A height over 300 m is not plausible.")]}
     return {"non_field_errors": [_("The database refused this station.")]}
@@ -1146,10 +1225,7 @@ def bulk_upsert_stations(user, records, atomic=True):
     from django.core.exceptions import ValidationError
     from django.db import connection
 
-    from core.geo import OUTSIDE_VIETNAM, VIETNAM_EXTENT
-    from core.models import AdministrativeUnit
     from core.scoping import sees_everything
-    from core.selectors import boundaries_loaded
     from stations.models import BUILDING_HEIGHT_VALIDATORS, HEIGHT_VALIDATORS
 
     count = len(records)
@@ -1187,7 +1263,7 @@ def bulk_upsert_stations(user, records, atomic=True):
             return may_edit[operator_id]
 
         finals = [None] * count
-        x1, y1, x2, y2 = VIETNAM_EXTENT
+        checks = [None] * count
         for i, data in enumerate(records):
             unknown = set(data) - set(STATION_FIELDS)
             for name in sorted(unknown):
@@ -1202,7 +1278,7 @@ def bulk_upsert_stations(user, records, atomic=True):
                 if sees_everything(user):
                     fail(i, "non_field_errors", PermissionDenied.default_message)
                 else:  # not in the user's scope: as if it did not exist, but its key is taken
-                    fail(i, "external_id", _("A station with this source and external id exists."))
+                    fail(i, "external_id", EXTERNAL_ID_TAKEN)
                 continue
             if old is None:
                 for name in _BULK_REQUIRED:
@@ -1211,19 +1287,14 @@ def bulk_upsert_stations(user, records, atomic=True):
             if errors[i]:
                 continue
             final = dict(old) if old is not None else {**_BULK_DEFAULTS}
+            given = None
             for name, value in data.items():
                 if name == "operator":
                     final["operator_id"] = value.pk
-                    if value.kind != "operator":
-                        fail(i, "operator", _("Choose a telecom operator."))
-                    elif not editable(value.pk):
-                        fail(i, "operator", PermissionDenied.default_message)
                 elif name == "commune":
-                    final["given_commune"] = value.pk if value is not None else None
+                    given = value.pk if value is not None else None
                 elif name == "location":
                     final["lon"], final["lat"] = value.x, value.y
-                    if not (x1 <= value.x <= x2 and y1 <= value.y <= y2):
-                        fail(i, "location", OUTSIDE_VIETNAM)
                 elif name == "technologies":
                     final[name] = sorted(set(value or []))
                 elif name in ("address", "permit_reference"):
@@ -1244,78 +1315,30 @@ def bulk_upsert_stations(user, records, atomic=True):
                             fail(i, name, message)
             if final.get("status") is None:
                 final["status"] = old["status"] if old is not None else Station.Status.PLANNED
-            error = commissioning_error(final["status"], final.get("commissioned_on"))
-            if error:
-                fail(i, "commissioned_on", error)
-            finals[i] = final
-
-        # Communes: found from the points in one query, where the point or the commune is new.
-        with_boundaries = boundaries_loaded()
-        to_locate = []
-        for i, final in enumerate(finals):
-            if final is None or errors[i]:
-                continue
-            old = stored.get((final["source"], final["external_id"]))
+            # A stored point keeps its commune (checked when it was written) unless another is named.
             moved = old is None or abs(old["lon"] - final["lon"]) > _POINT_TOLERANCE
             moved = moved or abs(old["lat"] - final["lat"]) > _POINT_TOLERANCE
-            given = final.get("given_commune")
-            # A stored point keeps its commune (checked when it was written) unless another is named.
-            if moved or (given is not None and given != old["commune_id"]):
-                to_locate.append((i, final["lon"], final["lat"]))
-        found = _communes_of_points(to_locate) if with_boundaries else {}
-        mismatched = []
-        for i, _x, _y in to_locate:
-            final, given = finals[i], finals[i].get("given_commune")
-            if not with_boundaries:
-                if given is None and final.get("commune_id") is None:
-                    fail(i, "commune", _("Choose the commune."))
-                final["commune_id"] = given if given is not None else final.get("commune_id")
-            elif found.get(i) is None:
-                fail(i, "location", _("The location is outside Hanoi's communes."))
-            elif given is not None and given != found[i]:
-                mismatched.append(i)
-            else:
-                final["commune_id"] = found[i]
-        if mismatched:
-            names = dict(
-                AdministrativeUnit.objects.filter(
-                    pk__in={found[i] for i in mismatched}
-                    | {finals[i]["given_commune"] for i in mismatched}
-                ).values_list("pk", "name")
-            )
-            for i in mismatched:
-                fail(
-                    i,
-                    "commune",
-                    _("The location is in %(found)s, not in %(given)s.")
-                    % {"found": names[found[i]], "given": names[finals[i]["given_commune"]]},
-                )
+            check = {
+                "status": final["status"],
+                "commissioned_on": final.get("commissioned_on"),
+                "lon": final["lon"],
+                "lat": final["lat"],
+                "commune": given,
+                "commune_id": final.get("commune_id"),
+                "locate": moved or (given is not None and given != old["commune_id"]),
+                "operator_id": final["operator_id"],
+                "code": final["code"],
+                "id": final.get("id"),
+            }
+            if "operator" in data:
+                check["operator"] = data["operator"]
+            finals[i], checks[i] = final, check
 
-        # One code per operator: within the batch, and against the stored stations.
+        # The station rules (operator, commissioning, point and commune, one code per operator).
+        validate_stations(user, checks, errors=errors, editable=editable)
         candidates = [i for i in range(count) if finals[i] is not None and not errors[i]]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _BULK_CODES_SQL,
-                [
-                    [finals[i]["operator_id"] for i in candidates],
-                    [finals[i]["code"] for i in candidates],
-                ],
-            )
-            taken = {(op, code): pk for pk, op, code in cursor}
-        seen = {}
         for i in candidates:
-            final = finals[i]
-            code_key = (final["operator_id"], final["code"])
-            own = final.get("id")
-            if code_key in seen:
-                fail(
-                    i,
-                    "code",
-                    _("Record %(index)d of this batch has this code.") % {"index": seen[code_key]},
-                )
-            elif code_key in taken and taken[code_key] != own:
-                fail(i, "code", _("This operator already has a station with this code."))
-            seen.setdefault(code_key, i)
+            finals[i]["commune_id"] = checks[i]["commune_id"]
 
         # What is to be written.
         rows = []

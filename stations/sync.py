@@ -24,12 +24,10 @@ def _station_state():
 
 
 def _site_state():
-    from django.db.models import Count, Q
+    from stations.models import PublicSite, PublicSiteQuerySet
 
-    from stations.models import PublicSite
-
-    taken = Q(applications__status__in=["approved", "deemed_approved"])
-    return PublicSite._base_manager.annotate(taken=Count("applications", filter=taken))
+    # Every row, as the base manager reads them, with the places taken.
+    return PublicSiteQuerySet(PublicSite).with_taken()
 
 
 def _save_station(user, station, data):

@@ -496,10 +496,7 @@ class ApplicationListView(ListPage):
     filterset_class = PermitApplicationFilter
 
     def get_queryset(self):
-        user = self.request.user
-        qs = selectors.applications(user)
-        if not may_apply(user):
-            qs = qs.exclude(status=S.DRAFT)
+        qs = selectors.application_list(self.request.user)
         return qs.annotate(
             queue_rank=Case(
                 When(status__in=RUNNING, then=Value(0)),

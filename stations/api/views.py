@@ -263,6 +263,8 @@ class PermitApplicationViewSet(mixins.UpdateModelMixin, CaseViewSet):
     detail_serializer_class = DETAIL
 
     def get_queryset(self):
+        if self.action == "list":  # as the page lists them: officials do not list drafts
+            return selectors.application_list(self.request.user)
         return selectors.applications(self.request.user)
 
     def detail_object(self, pk):

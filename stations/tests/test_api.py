@@ -241,8 +241,8 @@ def test_application_permission_matrix(as_role, role_user, make_application, rol
     assert response.status_code == expected, response.content[:300]
     if operation == "list" and expected == 200:
         ids = [a["id"] for a in response.json()["results"]]
-        sees_viettel = role not in ("operator_mobifone", "operator_api_client")
-        assert ids == ([app.pk] if sees_viettel else [])
+        # The application is a draft: listed to its applicant only (as on the page).
+        assert ids == ([app.pk] if role == "operator_viettel" else [])
     if operation == "create":
         assert PermitApplication.objects.filter(station_code="HN-API-1").exists() == (
             expected == 201
@@ -668,6 +668,8 @@ def test_public_site_and_application_lists_query_count_is_constant(
     for i in range(30):
         make_site(name=f"Site {i}")
         make_application(viettel, station_code=f"HN-{i:03d}")
+    # Submitted: officials do not list drafts.
+    PermitApplication.objects.filter(applicant=viettel.organization).update(status=S.SUBMITTED)
     client = as_role("city_official")
     client.get(SITES)  # the user's roles are read once, on the first request
     for base in (SITES, APPLICATIONS):
@@ -1120,3 +1122,34 @@ def test_feature_collection_of_a_distinct_queryset(role_user, make_station):
     )
     data = json.loads(selectors.stations_geojson(queryset))
     assert [f["id"] for f in data["features"]] == [planned.pk, operating.pk]
+
+
+@pytest.mark.parametrize("role", ["city_official", "national_official", "agency_api_client"])
+def test_drafts_are_listed_to_their_applicant_only_on_the_page_and_in_the_api(
+    client, as_role, role_user, make_application, role
+):
+    """Officials list submitted applications, not drafts, in the page's queue and the API's list;
+    the applicant lists its own drafts in both. An official opening a draft by its id still can."""
+    from stations import services
+
+    viettel = role_user("operator_viettel")
+    draft = make_application(viettel, station_code="HN-DRAFT")
+    submitted = services.submit(viettel, make_application(viettel, station_code="HN-SENT"), "x")
+
+    def api_ids(api):
+        return {a["id"] for a in api.get(APPLICATIONS).json()["results"]}
+
+    official = as_role(role)
+    assert api_ids(official) == {submitted.pk}
+    assert official.get(f"{APPLICATIONS}{draft.pk}/").status_code == 200
+    applicant = as_role("operator_viettel")
+    applicant.force_authenticate(viettel)
+    assert api_ids(applicant) == {draft.pk, submitted.pk}
+
+    if role != "agency_api_client":  # the pages are for people
+        client.force_login(official.user)
+        page = client.get("/stations/applications/").context["object_list"]
+        assert {a.pk for a in page} == {submitted.pk}
+    client.force_login(viettel)
+    page = client.get("/stations/applications/").context["object_list"]
+    assert {a.pk for a in page} == {draft.pk, submitted.pk}

@@ -334,7 +334,7 @@ def test_a_code_taken_meanwhile_fails_its_record_only(viettel, make_station, mon
     the check), the rows are written one by one and only the refused one fails."""
     monkeypatch.setattr(
         services,
-        "_BULK_CODES_SQL",
+        "_CODES_SQL",
         "SELECT 1, 1, '' WHERE cardinality(%s::bigint[]) < 0 AND cardinality(%s::text[]) < 0",
     )
     make_station(code="RACED")
