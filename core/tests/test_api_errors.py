@@ -265,9 +265,9 @@ def test_bulk_partial_with_a_failure_stores_the_others(viettel, second_asset_sav
 
 @pytest.fixture
 def station_row_b_fails(monkeypatch):
-    """The station register's batched write (stations.services._write_bulk_rows) fails whenever
-    it writes the record with external id "B"."""
-    from stations import services
+    """The station register's batched write (stations.services.bulk._write_bulk_rows) fails
+    whenever it writes the record with external id "B"."""
+    from stations.services import bulk as services
 
     real = services._write_bulk_rows
 

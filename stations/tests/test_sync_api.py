@@ -332,8 +332,10 @@ def test_an_official_may_move_a_station_to_another_commune(as_role):
 def test_a_code_taken_meanwhile_fails_its_record_only(viettel, make_station, monkeypatch):
     """When the database refuses the batched statement (a code taken by a concurrent writer after
     the check), the rows are written one by one and only the refused one fails."""
+    from stations.services import register
+
     monkeypatch.setattr(
-        services,
+        register,
         "_CODES_SQL",
         "SELECT 1, 1, '' WHERE cardinality(%s::bigint[]) < 0 AND cardinality(%s::text[]) < 0",
     )
@@ -420,7 +422,9 @@ def test_concurrent_batches_of_the_same_new_keys_both_succeed(
     clients = [token_client(org_code="VIETTEL"), token_client(org_code="VIETTEL")]
     barrier = threading.Barrier(2, timeout=20)
     local = threading.local()
-    original = services._write_bulk_rows
+    from stations.services import bulk as bulk_module
+
+    original = bulk_module._write_bulk_rows
 
     def write_together(rows):
         if not getattr(local, "waited", False):
@@ -428,7 +432,7 @@ def test_concurrent_batches_of_the_same_new_keys_both_succeed(
             barrier.wait()  # both have checked their keys and found none
         return original(rows)
 
-    monkeypatch.setattr(services, "_write_bulk_rows", write_together)
+    monkeypatch.setattr(bulk_module, "_write_bulk_rows", write_together)
     keys = [f"CC-{i}" for i in range(20)]
     batches = [[record(k) for k in keys], [record(k) for k in reversed(keys)]]
     responses = [None, None]
