@@ -488,3 +488,65 @@ def test_naming_another_commune_for_an_unmoved_station_is_checked(viettel):
         "unchanged"
     )
     assert Station.objects.get(external_id="NC-1").commune.code == "00004"
+
+
+def test_one_save_and_a_batch_refuse_with_the_same_messages(make_user, make_station):
+    """The station rules are one validator (services.validate_stations): the single save (a batch
+    of one) and the bulk upsert give each wrong station the same field errors, and the batch
+    checks its locations and codes in the same number of queries for one row as for many."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.exceptions import InvalidInput
+
+    official = make_user("city_official", "SO_KHCN_HN")
+    make_station(code="TAKEN")
+    viettel = Organization.objects.get(code="VIETTEL")
+    in_4 = AdministrativeUnit.objects.get(code="00004")
+    base = {
+        "operator": viettel,
+        "name": "Trạm",
+        "location": BA_DINH,
+        "structure_type": "rooftop_mast",
+        "structure_height_m": Decimal("3"),
+        "land_category": "public_building",
+    }
+    cases = {
+        "paris": {"location": PARIS},
+        "saigon": {"location": SAIGON},
+        "commune": {"location": FAR_AWAY, "commune": in_4},
+        "taken": {"code": "TAKEN"},
+        "future": {"status": "operating", "commissioned_on": date(2999, 1, 1)},
+        "agency": {"operator": Organization.objects.get(code="SO_KHCN_HN")},
+    }
+    records = [
+        {**base, "code": f"V-{key}", "source": "OTHER", "external_id": f"V-{key}", **case}
+        for key, case in cases.items()
+    ]
+    batch = services.bulk_upsert_stations(official, records)
+    for record_data, outcome in zip(records, batch, strict=True):
+        with pytest.raises(InvalidInput) as single:
+            services.create_station(official, **record_data)
+        assert outcome["status"] == "error"
+        assert outcome["errors"] == {
+            field: [str(m) for m in messages] for field, messages in single.value.errors.items()
+        }, record_data["code"]
+    assert not Station.objects.filter(source="OTHER").exists()
+
+    def checked(count):
+        rows = [
+            {
+                "lon": FAR_AWAY.x,
+                "lat": FAR_AWAY.y + i * 1e-5,
+                "commune": None,
+                "operator_id": viettel.pk,
+                "code": f"Q-{i}",
+            }
+            for i in range(count)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            errors = services.validate_stations(official, rows)
+        assert errors == [{}] * count and all(r["commune_id"] for r in rows)
+        return len(queries)
+
+    assert checked(1) == checked(200)
