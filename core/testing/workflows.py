@@ -365,3 +365,26 @@ def project_contracts():
                 adapters[value.workflow.name] = value
         exempt.update(getattr(module, "CONTRACT_EXEMPT", {}))
     return adapters, exempt
+
+
+def missing_contracts():
+    """What keeps the project's workflows from all having a contract: a workflow with neither an
+    adapter nor an exemption (with its reason), an exemption without a reason, an exemption of a
+    workflow that has an adapter or does not exist."""
+    workflows = project_workflows()
+    adapters, exempt = project_contracts()
+    problems = []
+    for name in sorted(workflows):
+        if name not in adapters and name not in exempt:
+            problems.append(f"{name}: no adapter in <app>/{CONTRACT_MODULE.replace('.', '/')}.py")
+    for name, reason in sorted(exempt.items()):
+        if not str(reason).strip():
+            problems.append(f"{name}: exempt without a reason")
+        if name in adapters:
+            problems.append(f"{name}: exempt and has an adapter")
+        if name not in workflows:
+            problems.append(f"{name}: exempt, but no such workflow")
+    for name, adapter in sorted(adapters.items()):
+        if workflows.get(name) is not adapter.workflow:
+            problems.append(f"{name}: the adapter's workflow is not the project's")
+    return problems
