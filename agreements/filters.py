@@ -85,3 +85,29 @@ class UpdateFilter(django_filters.FilterSet):
     class Meta:
         model = ProgressUpdate
         fields = ["task", "agreement", "party", "reported_after", "reported_before"]
+
+
+# Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py);
+# AreaFilter and MeetingFilter are the API's (agreements.api.views).
+FILTER_EXEMPT = {
+    "AgreementFilter.code": "no filter yet (q searches the title only): a gap (issue 15)",
+    "AgreementFilter.signed_on": "shown on the record (in_force_on filters the period)",
+    "AgreementFilter.period_start": "filtered through in_force_on",
+    "AgreementFilter.period_end": "filtered through in_force_on",
+    "AgreementFilter.predecessor": "followed from the record (renewals)",
+    "AgreementFilter.renewal_notified_on": "bookkeeping of the reminder",
+    "TaskFilter.title": "no filter yet: a gap (issue 15)",
+    "TaskFilter.recurrence": "shown on the record",
+    "TaskFilter.percent": "a measurement shown on the record",
+    "TaskFilter.baseline_value": "an indicator's value, shown on the record (has_indicator)",
+    "TaskFilter.target_value": "an indicator's value, shown on the record (has_indicator)",
+    "TaskFilter.target_date": "shown on the record (due_after / due_before filter the due date)",
+    "TaskFilter.reminded_on": "bookkeeping of the reminder",
+    "TaskFilter.carried_from": "followed from the record",
+    "UpdateFilter.author": "shown on the record",
+    "UpdateFilter.percent": "a measurement shown on the record",
+    "UpdateFilter.corrects": "followed from the record (corrections)",
+    "AreaFilter.number": "the areas of an agreement are few, listed by agreement",
+    "AreaFilter.title": "the areas of an agreement are few, listed by agreement",
+    "MeetingFilter.title": "no filter yet: a gap (issue 15)",
+}

@@ -99,3 +99,28 @@ class ProgressFilter(django_filters.FilterSet):
     class Meta:
         model = ProgressUpdate
         fields = ["segment", "project", "reported_after", "reported_before"]
+
+
+# Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py).
+FILTER_EXEMPT = {
+    "ProjectFilter.code": "searched by q (search_text: code, name, streets, programme)",
+    "ProjectFilter.name": "searched by q (search_text: code, name, streets, programme)",
+    "ProjectFilter.programme": "searched by q (search_text: code, name, streets, programme)",
+    "ProjectFilter.planned_start": "shown on the record (year filters the project's year)",
+    "ProjectFilter.planned_end": "shown on the record (year filters the project's year)",
+    "ProjectFilter.budget_source": "no filter yet: a gap (issue 15)",
+    "SegmentFilter.name": "no filter yet: a gap (issue 15)",
+    "SegmentFilter.length_m": "a measurement shown on the record",
+    "SegmentFilter.bores": "a count shown on the record",
+    "SegmentFilter.duct_asset": "the link to the shared-asset register, followed from the record",
+    "NoticeFilter.effective_from": "no filter yet: a date range on it is a gap (issue 15)",
+    "NoticeFilter.effective_to": "no filter yet: a date range on it is a gap (issue 15)",
+    "NoticeFilter.registration_deadline": "no filter yet: a gap (issue 15)",
+    "ProgressFilter.operator": "no filter yet: a gap (issue 15)",
+    "ProgressFilter.duct_built_m": "a measurement shown on the record",
+    "ProgressFilter.cable_pulled_m": "a measurement shown on the record",
+    "ProgressFilter.overhead_removed_m": "a measurement shown on the record",
+    "ProgressFilter.poles_removed": "a count shown on the record",
+    "ProgressFilter.corrects": "followed from the record (corrections)",
+    "ProgressFilter.created_by": "bookkeeping (who reported it)",
+}
