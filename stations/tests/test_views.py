@@ -588,7 +588,7 @@ def test_geojson_is_scoped_filtered_and_boxed(client, login, mixed_stations, mak
 def test_map_point_limit(client, login, mixed_stations, monkeypatch):
     from stations import views
 
-    monkeypatch.setattr(views, "MAP_POINT_LIMIT", 4)
+    monkeypatch.setattr(views.register, "MAP_POINT_LIMIT", 4)
     login("city_official")
     assert len(client.get("/stations/map.geojson").json()["features"]) == 5  # limit + 1
 
