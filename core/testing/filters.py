@@ -9,7 +9,6 @@ or filters on it (``field_name`` is the field, its ``attname``, or a path throug
 exemptions that no longer exempt anything (core/tests/test_filter_coverage.py).
 """
 
-
 import django_filters
 from django.contrib.gis.db.models import GeometryField
 from django.db import models
