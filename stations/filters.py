@@ -3,9 +3,10 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BBoxFilter, FoldedSearchFilter, NearFilter
+from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter
 from core.models import AdministrativeUnit, Organization
 from stations.models import (
+    ApplicationType,
     LandCategory,
     PermitApplication,
     PublicSite,
@@ -52,6 +53,12 @@ class StationFilter(django_filters.FilterSet):
         choices=StructureType.choices, label=_("Structure type")
     )
     non_bulky = django_filters.BooleanFilter(label=_("Non-bulky"))
+    commissioned_after = django_filters.DateFilter(
+        field_name="commissioned_on", lookup_expr="gte", label=_("Commissioned from")
+    )
+    commissioned_before = django_filters.DateFilter(
+        field_name="commissioned_on", lookup_expr="lte", label=_("Commissioned until")
+    )
     bbox = BBoxFilter(field_name="location", label=_("Map box"))
     near = NearFilter(field_name="location", label=_("Near (lon,lat,metres)"))
     ordering = django_filters.OrderingFilter(
@@ -77,6 +84,8 @@ class StationFilter(django_filters.FilterSet):
             "land_category",
             "structure_type",
             "non_bulky",
+            "commissioned_after",
+            "commissioned_before",
             "bbox",
             "near",
         ]
@@ -119,6 +128,19 @@ class PermitApplicationFilter(django_filters.FilterSet):
         queryset=communes(), to_field_name="code", label=_("Commune")
     )
     overdue = django_filters.BooleanFilter(label=_("Overdue"))
+    application_type = django_filters.ModelChoiceFilter(
+        queryset=ApplicationType.objects.all(), to_field_name="code", label=_("Application type")
+    )
+    structure_type = django_filters.ChoiceFilter(
+        choices=StructureType.choices, label=_("Structure type")
+    )
+    land_category = django_filters.ChoiceFilter(
+        choices=LandCategory.choices, label=_("Land category")
+    )
+    submitted_after = DayFilter(field_name="submitted_at", after=True, label=_("Submitted from"))
+    submitted_before = DayFilter(field_name="submitted_at", after=False, label=_("Submitted until"))
+    decided_after = DayFilter(field_name="decided_at", after=True, label=_("Decided from"))
+    decided_before = DayFilter(field_name="decided_at", after=False, label=_("Decided until"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("decision_due", "deadline"),
@@ -131,7 +153,21 @@ class PermitApplicationFilter(django_filters.FilterSet):
 
     class Meta:
         model = PermitApplication
-        fields = ["q", "number", "status", "applicant", "commune", "overdue"]
+        fields = [
+            "q",
+            "number",
+            "status",
+            "applicant",
+            "commune",
+            "overdue",
+            "application_type",
+            "structure_type",
+            "land_category",
+            "submitted_after",
+            "submitted_before",
+            "decided_after",
+            "decided_before",
+        ]
 
 
 # Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py).
@@ -143,7 +179,6 @@ FILTER_EXEMPT = {
     "StationFilter.building_height_m": "a measurement shown on the record",
     "StationFilter.permit_reference": "a reference shown on the record",
     "StationFilter.asset": "the link to the shared-asset register, followed from the record",
-    "StationFilter.commissioned_on": "no filter yet: a date range on it is a gap (issue 15)",
     "PublicSiteFilter.name": "searched by q (search_text: name, address)",
     "PublicSiteFilter.address": "searched by q (search_text: name, address)",
     "PublicSiteFilter.building_height_m": "a measurement shown on the record",
@@ -164,9 +199,4 @@ FILTER_EXEMPT = {
     "PermitApplicationFilter.decision_due": "the statutory clock's bookkeeping (overdue filters it)",
     "PermitApplicationFilter.decided_by": "shown on the record",
     "PermitApplicationFilter.decision_number": "shown on the record",
-    "PermitApplicationFilter.structure_type": "no filter yet (the station list has one): a gap (issue 15)",
-    "PermitApplicationFilter.land_category": "no filter yet (the station list has one): a gap (issue 15)",
-    "PermitApplicationFilter.application_type": "no filter yet: a gap (issue 15)",
-    "PermitApplicationFilter.submitted_at": "no filter yet: a date range on it is a gap (issue 15)",
-    "PermitApplicationFilter.decided_at": "no filter yet: a date range on it is a gap (issue 15)",
 }
