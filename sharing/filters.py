@@ -4,7 +4,7 @@ import django_filters
 from django.contrib.gis.db.models import GeometryField
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BBoxFilter, FoldedSearchFilter, NearFilter
+from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter
 from core.models import AdministrativeUnit, Organization
 from sharing.models import AssetKind, InfrastructureAsset, SharingRequest, Tenancy
 
@@ -36,6 +36,9 @@ class AssetFilter(django_filters.FilterSet):
         field_name="free_capacity", lookup_expr="gte", label=_("At least free")
     )
     shareable = django_filters.BooleanFilter(label=_("Offered for sharing"))
+    condition = django_filters.MultipleChoiceFilter(
+        choices=InfrastructureAsset.Condition.choices, label=_("Condition"), distinct=False
+    )
     bbox = BBoxFilter(field_name="geometry", label=_("Map box"))
     near = NearFilter(
         field_name="geometry",
@@ -54,6 +57,7 @@ class AssetFilter(django_filters.FilterSet):
             "has_free",
             "min_free",
             "shareable",
+            "condition",
             "bbox",
             "near",
         ]
@@ -78,10 +82,31 @@ class TenancyFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=Tenancy.Status.choices, label=_("Status"))
     asset = django_filters.UUIDFilter(field_name="asset__public_id", label=_("Asset"))
+    since_after = django_filters.DateFilter(
+        field_name="since", lookup_expr="gte", label=_("Start date from")
+    )
+    since_before = django_filters.DateFilter(
+        field_name="since", lookup_expr="lte", label=_("Start date until")
+    )
+    until_after = django_filters.DateFilter(
+        field_name="until", lookup_expr="gte", label=_("End date from")
+    )
+    until_before = django_filters.DateFilter(
+        field_name="until", lookup_expr="lte", label=_("End date until")
+    )
 
     class Meta:
         model = Tenancy
-        fields = ["operator", "owner", "status", "asset"]
+        fields = [
+            "operator",
+            "owner",
+            "status",
+            "asset",
+            "since_after",
+            "since_before",
+            "until_after",
+            "until_before",
+        ]
 
 
 class SharingRequestFilter(django_filters.FilterSet):
@@ -99,6 +124,18 @@ class SharingRequestFilter(django_filters.FilterSet):
         queryset=Organization.objects.all(), to_field_name="code", label=_("Owner")
     )
     overdue = django_filters.BooleanFilter(label=_("Overdue"))
+    asset = django_filters.UUIDFilter(field_name="asset__public_id", label=_("Asset"))
+    outcome = django_filters.ChoiceFilter(
+        choices=SharingRequest.Outcome.choices, label=_("Decision")
+    )
+    submitted_after = django_filters.DateFilter(
+        field_name="submitted_on", lookup_expr="gte", label=_("Submitted from")
+    )
+    submitted_before = django_filters.DateFilter(
+        field_name="submitted_on", lookup_expr="lte", label=_("Submitted until")
+    )
+    decided_after = DayFilter(field_name="decided_at", after=True, label=_("Decided from"))
+    decided_before = DayFilter(field_name="decided_at", after=False, label=_("Decided until"))
     ordering = django_filters.OrderingFilter(
         fields=(("response_due", "deadline"), ("submitted_on", "submitted"), ("id", "id")),
         label=_("Sort by"),
@@ -106,7 +143,20 @@ class SharingRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = SharingRequest
-        fields = ["q", "number", "status", "requester", "owner", "overdue"]
+        fields = [
+            "q",
+            "number",
+            "status",
+            "requester",
+            "owner",
+            "overdue",
+            "asset",
+            "outcome",
+            "submitted_after",
+            "submitted_before",
+            "decided_after",
+            "decided_before",
+        ]
 
 
 # Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py).
@@ -117,18 +167,13 @@ FILTER_EXEMPT = {
     "AssetFilter.capacity": "filtered through has_free / min_free (free_capacity)",
     "AssetFilter.used_capacity": "filtered through has_free / min_free (free_capacity)",
     "AssetFilter.length_m": "a measurement shown on the record",
-    "AssetFilter.condition": "no filter yet: a gap (issue 15)",
     "TenancyFilter.units": "shown on the record",
     "TenancyFilter.occupies": "shown on the record",
-    "TenancyFilter.since": "no filter yet: a date range on it is a gap (issue 15)",
-    "TenancyFilter.until": "no filter yet: a date range on it is a gap (issue 15)",
     "TenancyFilter.terms_reference": "shown on the record",
     "TenancyFilter.request": "the request that granted it, followed from the record",
-    "SharingRequestFilter.asset": "no filter yet (tenancies have one): a gap (issue 15)",
     "SharingRequestFilter.radius_m": "an area request's search radius, shown on the record",
     "SharingRequestFilter.units": "shown on the record",
     "SharingRequestFilter.created_by": "bookkeeping (who filed it)",
-    "SharingRequestFilter.submitted_on": "no filter yet: a date range on it is a gap (issue 15)",
     "SharingRequestFilter.response_due": "the deadline's bookkeeping (overdue filters it)",
     "SharingRequestFilter.counter_units": "the counter-offer's terms, shown on the record",
     "SharingRequestFilter.counter_location": "the counter-offer's terms, shown on the record",
@@ -136,8 +181,6 @@ FILTER_EXEMPT = {
     "SharingRequestFilter.counter_start_date": "the counter-offer's terms, shown on the record",
     "SharingRequestFilter.counter_end_date": "the counter-offer's terms, shown on the record",
     "SharingRequestFilter.escalated_by": "shown on the record",
-    "SharingRequestFilter.outcome": "no filter yet (the regulator's decision): a gap (issue 15)",
     "SharingRequestFilter.decision_number": "shown on the record",
     "SharingRequestFilter.decided_by": "shown on the record",
-    "SharingRequestFilter.decided_at": "no filter yet: a date range on it is a gap (issue 15)",
 }
