@@ -57,6 +57,14 @@ class CaseFilter(django_filters.FilterSet):
     )
     seen_after = DayFilter(field_name="last_seen_at", after=True, label=_("Last seen from"))
     seen_before = DayFilter(field_name="last_seen_at", after=False, label=_("Last seen until"))
+    first_seen_after = DayFilter(field_name="first_seen_at", after=True, label=_("First seen from"))
+    first_seen_before = DayFilter(
+        field_name="first_seen_at", after=False, label=_("First seen until")
+    )
+    confirmed_after = DayFilter(field_name="confirmed_at", after=True, label=_("Confirmed from"))
+    confirmed_before = DayFilter(field_name="confirmed_at", after=False, label=_("Confirmed until"))
+    closed_after = DayFilter(field_name="closed_at", after=True, label=_("Closed from"))
+    closed_before = DayFilter(field_name="closed_at", after=False, label=_("Closed until"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("last_seen_at", "last_seen_at"),
@@ -79,6 +87,12 @@ class CaseFilter(django_filters.FilterSet):
             "min_reports",
             "seen_after",
             "seen_before",
+            "first_seen_after",
+            "first_seen_before",
+            "confirmed_after",
+            "confirmed_before",
+            "closed_after",
+            "closed_before",
         ]
 
     def filter_flag(self, qs, name, value):
@@ -92,6 +106,12 @@ class ReportFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     status = django_filters.ChoiceFilter(choices=SpamReport.Status.choices, label=_("Status"))
     origin = django_filters.ChoiceFilter(choices=Origin.choices, label=_("Source of the report"))
+    sender_kind = django_filters.ChoiceFilter(choices=SenderKind.choices, label=_("Kind of sender"))
+    reporting_organization = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(),
+        to_field_name="code",
+        label=_("Reported by organisation"),
+    )
     sender_operator = django_filters.ModelChoiceFilter(
         queryset=operators(), to_field_name="code", label=_("Sender's operator")
     )
@@ -110,6 +130,8 @@ class ReportFilter(django_filters.FilterSet):
             "channel",
             "status",
             "origin",
+            "sender_kind",
+            "reporting_organization",
             "sender_operator",
             "recipient_operator",
             "received_after",
@@ -132,10 +154,20 @@ class ActionFilter(django_filters.FilterSet):
     )
     assigned_after = DayFilter(field_name="assigned_at", after=True, label=_("Assigned from"))
     assigned_before = DayFilter(field_name="assigned_at", after=False, label=_("Assigned until"))
+    responded_after = DayFilter(field_name="responded_at", after=True, label=_("Answered from"))
+    responded_before = DayFilter(field_name="responded_at", after=False, label=_("Answered until"))
 
     class Meta:
         model = OperatorAction
-        fields = ["operator", "state", "outcome", "assigned_after", "assigned_before"]
+        fields = [
+            "operator",
+            "state",
+            "outcome",
+            "assigned_after",
+            "assigned_before",
+            "responded_after",
+            "responded_before",
+        ]
 
     def filter_state(self, qs, name, value):
         now = timezone.now()
@@ -161,22 +193,36 @@ class InspectionFilter(django_filters.FilterSet):
     inspected_before = django_filters.DateFilter(
         field_name="inspected_on", lookup_expr="lte", label=_("Inspected until")
     )
+    inspecting_agency = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.filter(kind=Organization.Kind.AGENCY),
+        to_field_name="code",
+        label=_("Inspecting agency"),
+    )
+    deadline_after = django_filters.DateFilter(
+        field_name="deadline", lookup_expr="gte", label=_("Deadline from")
+    )
+    deadline_before = django_filters.DateFilter(
+        field_name="deadline", lookup_expr="lte", label=_("Deadline until")
+    )
 
     class Meta:
         model = SubscriberInspection
-        fields = ["operator", "status", "inspected_after", "inspected_before"]
+        fields = [
+            "operator",
+            "status",
+            "inspected_after",
+            "inspected_before",
+            "inspecting_agency",
+            "deadline_after",
+            "deadline_before",
+        ]
 
 
 # Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py).
 FILTER_EXEMPT = {
     "CaseFilter.flags": "filtered by flag (one flag at a time)",
-    "CaseFilter.first_seen_at": "no filter yet (seen_after / seen_before are the last report's): a gap",
-    "CaseFilter.confirmed_at": "no filter yet: a date range on it is a gap (issue 15)",
-    "CaseFilter.closed_at": "no filter yet: a date range on it is a gap (issue 15)",
     "ReportFilter.sender_raw": "the sender as typed; sender filters its normalised form",
     "ReportFilter.recipient_raw": "the recipient as typed; recipient filters its normalised form",
-    "ReportFilter.sender_kind": "no filter yet (the case list has one): a gap (issue 15)",
-    "ReportFilter.reporting_organization": "no filter yet: a gap (issue 15)",
     "ReportFilter.reported_by": "bookkeeping (who filed it; personal data)",
     "ReportFilter.invalid_reason": "shown on the record",
     "ReportFilter.status_changed_at": "bookkeeping of the status",
@@ -185,13 +231,10 @@ FILTER_EXEMPT = {
     "ActionFilter.assigned_by": "shown on the record",
     "ActionFilter.sla_hours": "shown on the record (the deadline follows from it)",
     "ActionFilter.deadline": "filtered through state=overdue (filter_state)",
-    "ActionFilter.responded_at": "no filter yet: a date range on it is a gap (issue 15)",
     "ActionFilter.responded_by": "shown on the record",
     "ActionFilter.overdue_at": "bookkeeping of the reminder (state filters overdue)",
-    "InspectionFilter.inspecting_agency": "no filter yet: a gap (issue 15)",
     "InspectionFilter.reference": "shown on the record",
     "InspectionFilter.sample_size": "a count shown on the record",
     "InspectionFilter.nonconforming": "a count shown on the record",
-    "InspectionFilter.deadline": "no filter yet: a gap (issue 15)",
     "InspectionFilter.overdue_notified_on": "bookkeeping of the reminder",
 }
