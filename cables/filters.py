@@ -32,10 +32,11 @@ class ProjectFilter(django_filters.FilterSet):
     lead_agency = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.all(), to_field_name="code", label=_("Lead agency")
     )
+    budget_source = django_filters.CharFilter(lookup_expr="icontains", label=_("Budget source"))
 
     class Meta:
         model = CableProject
-        fields = ["q", "status", "year", "operator", "commune", "lead_agency"]
+        fields = ["q", "status", "year", "operator", "commune", "lead_agency", "budget_source"]
 
 
 class SegmentFilter(django_filters.FilterSet):
@@ -56,6 +57,7 @@ class SegmentFilter(django_filters.FilterSet):
         field_name="pieces__commune", queryset=communes(), to_field_name="code", label=_("Commune")
     )
     year = django_filters.NumberFilter(field_name="project__year", label=_("Year"))
+    name = django_filters.CharFilter(lookup_expr="icontains", label=_("Segment name"))
     bbox = BBoxFilter(field_name="route", label=_("Map box"))
     near = NearFilter(
         field_name="route",
@@ -65,7 +67,17 @@ class SegmentFilter(django_filters.FilterSet):
 
     class Meta:
         model = CableSegment
-        fields = ["project", "status", "method", "operator", "commune", "year", "bbox", "near"]
+        fields = [
+            "project",
+            "status",
+            "method",
+            "operator",
+            "commune",
+            "year",
+            "name",
+            "bbox",
+            "near",
+        ]
 
 
 class NoticeFilter(django_filters.FilterSet):
@@ -77,11 +89,45 @@ class NoticeFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.all(), to_field_name="code", label=_("Works owner")
     )
+    starts_after = django_filters.DateFilter(
+        field_name="effective_from", lookup_expr="gte", label=_("Works start on or after")
+    )
+    starts_before = django_filters.DateFilter(
+        field_name="effective_from", lookup_expr="lte", label=_("Works start on or before")
+    )
+    ends_after = django_filters.DateFilter(
+        field_name="effective_to", lookup_expr="gte", label=_("Works end on or after")
+    )
+    ends_before = django_filters.DateFilter(
+        field_name="effective_to", lookup_expr="lte", label=_("Works end on or before")
+    )
+    deadline_after = django_filters.DateFilter(
+        field_name="registration_deadline",
+        lookup_expr="gte",
+        label=_("Registration deadline on or after"),
+    )
+    deadline_before = django_filters.DateFilter(
+        field_name="registration_deadline",
+        lookup_expr="lte",
+        label=_("Registration deadline on or before"),
+    )
     bbox = BBoxFilter(field_name="route", label=_("Map box"))
 
     class Meta:
         model = CivilWorksNotice
-        fields = ["q", "status", "commune", "owner", "bbox"]
+        fields = [
+            "q",
+            "status",
+            "commune",
+            "owner",
+            "starts_after",
+            "starts_before",
+            "ends_after",
+            "ends_before",
+            "deadline_after",
+            "deadline_before",
+            "bbox",
+        ]
 
 
 class ProgressFilter(django_filters.FilterSet):
@@ -89,6 +135,9 @@ class ProgressFilter(django_filters.FilterSet):
         field_name="segment__public_id", label=_("Segment (public id)")
     )
     project = django_filters.CharFilter(field_name="segment__project__code", label=_("Project"))
+    operator = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="code", label=_("Reported by")
+    )
     reported_after = django_filters.DateFilter(
         field_name="reported_on", lookup_expr="gte", label=_("Reported on or after")
     )
@@ -98,7 +147,7 @@ class ProgressFilter(django_filters.FilterSet):
 
     class Meta:
         model = ProgressUpdate
-        fields = ["segment", "project", "reported_after", "reported_before"]
+        fields = ["segment", "project", "operator", "reported_after", "reported_before"]
 
 
 # Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py).
@@ -108,15 +157,9 @@ FILTER_EXEMPT = {
     "ProjectFilter.programme": "searched by q (search_text: code, name, streets, programme)",
     "ProjectFilter.planned_start": "shown on the record (year filters the project's year)",
     "ProjectFilter.planned_end": "shown on the record (year filters the project's year)",
-    "ProjectFilter.budget_source": "no filter yet: a gap (issue 15)",
-    "SegmentFilter.name": "no filter yet: a gap (issue 15)",
     "SegmentFilter.length_m": "a measurement shown on the record",
     "SegmentFilter.bores": "a count shown on the record",
     "SegmentFilter.duct_asset": "the link to the shared-asset register, followed from the record",
-    "NoticeFilter.effective_from": "no filter yet: a date range on it is a gap (issue 15)",
-    "NoticeFilter.effective_to": "no filter yet: a date range on it is a gap (issue 15)",
-    "NoticeFilter.registration_deadline": "no filter yet: a gap (issue 15)",
-    "ProgressFilter.operator": "no filter yet: a gap (issue 15)",
     "ProgressFilter.duct_built_m": "a measurement shown on the record",
     "ProgressFilter.cable_pulled_m": "a measurement shown on the record",
     "ProgressFilter.overhead_removed_m": "a measurement shown on the record",
