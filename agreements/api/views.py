@@ -400,6 +400,7 @@ class UpdateViewSet(
 
 class MeetingFilter(django_filters.FilterSet):
     agreement = django_filters.CharFilter(field_name="agreement__code", label=_("Agreement"))
+    title = django_filters.CharFilter(lookup_expr="icontains", label=_("Title"))
     held_after = django_filters.DateFilter(field_name="held_on", lookup_expr="gte", label=_("From"))
     held_before = django_filters.DateFilter(
         field_name="held_on", lookup_expr="lte", label=_("Until")
@@ -407,7 +408,7 @@ class MeetingFilter(django_filters.FilterSet):
 
     class Meta:
         model = Meeting
-        fields = ["agreement", "held_after", "held_before"]
+        fields = ["agreement", "title", "held_after", "held_before"]
 
 
 @extend_schema_view(
