@@ -71,10 +71,13 @@ class OrganizationFilter(django_filters.FilterSet):
     q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
     kind = django_filters.ChoiceFilter(choices=Organization.Kind.choices, label=_("Kind"))
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Active on"))
+    parent = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="code", label=_("Parent organisation")
+    )
 
     class Meta:
         model = Organization
-        fields = ["q", "kind", "active_on"]
+        fields = ["q", "kind", "active_on", "parent"]
 
     def filter_active_on(self, qs, name, value):
         return qs.exclude(effective_from__gt=value).exclude(effective_to__lt=value)
@@ -176,6 +179,5 @@ FILTER_EXEMPT = {
     "OrganizationFilter.name": "searched by q (search_text: code, name, short_name, name_en)",
     "OrganizationFilter.short_name": "searched by q (search_text: code, name, short_name, name_en)",
     "OrganizationFilter.name_en": "searched by q (search_text: code, name, short_name, name_en)",
-    "OrganizationFilter.parent": "no filter yet: a gap (issue 15)",
     "OrganizationFilter.successor": "followed from the record",
 }
