@@ -455,7 +455,7 @@ class RequestListView(ListPage):
             req.received = req.owner_id == user.organization_id
         ctx.update(
             headers=sort_headers(self.request, REQUEST_COLUMNS),
-            hidden_filters=("ordering", "number"),
+            hidden_filters=("ordering", "number", "asset"),
             box=self.box,
             boxes=[
                 ("all", _("All")),

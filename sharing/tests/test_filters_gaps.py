@@ -185,3 +185,6 @@ def test_request_page_narrows_by_the_new_filters(client, role_user, requests_):
     assert {r.pk for r in response.context["object_list"]} == {requests_["second"].pk}
     response = client.get(f"/sharing/requests/?asset={requests_['pole'].public_id}")
     assert {r.pk for r in response.context["object_list"]} == {requests_["third"].pk}
+    # Nobody types an asset's public id: the page filters by it (a link) without a box for it.
+    assert 'name="asset"' not in response.content.decode()
+    assert 'name="outcome"' in response.content.decode()
