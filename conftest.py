@@ -146,7 +146,7 @@ def as_role(role_user):
     return make
 
 
-# --- Machine clients of the sync API (core.sync) ---------------------------------------------------
+# --- Machine clients of the sync API (the sync app) ------------------------------------------------
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def token_client(db):
     from rest_framework.test import APIClient
 
     from core.models import Organization
-    from core.sync import services
+    from sync import services
 
     def make(scopes=None, org_code="CUC_VT", **fields):
         client, raw = services.create_client(
@@ -176,10 +176,29 @@ def token_client(db):
 
 
 @pytest.fixture
+def api_token():
+    """api_token(org_code, scopes, name=None) -> the raw token of a new ApiClient acting for that
+    organisation (for tests that send the header themselves, e.g. through a live server)."""
+    from core.models import Organization
+    from sync import services
+
+    def make(org_code, scopes, name=None):
+        _client, raw = services.create_client(
+            None,
+            name=name or f"client-{uuid.uuid4().hex[:10]}",
+            organization=Organization.objects.get(code=org_code),
+            scopes=scopes,
+        )
+        return raw
+
+    return make
+
+
+@pytest.fixture
 def feed_now(db):
     """Number the test transaction's changes as they are written (a test's transaction never
     commits, and the feed numbers changes at commit): call it before writing."""
-    from core.sync.feed import sequence_pending
+    from sync.feed import sequence_pending
 
     sequence_pending()
 

@@ -341,8 +341,8 @@ def clients():
     """Seven operator clients (write on stations) and an agency's feed reader: {name: raw token}.
     Created once and kept; each run gives them fresh tokens (the old ones revoked)."""
     from core.models import Organization
-    from core.sync import services
-    from core.sync.models import ApiClient
+    from sync import services
+    from sync.models import ApiClient
 
     wanted = {f"{CLIENT_PREFIX}{code}": (code, {"stations": "write"}) for code in OPERATORS}
     wanted[FEED_CLIENT] = (FEED_ORG, {"stations": "read"})

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from core.sync import Resource, register
+from sync import Resource, register
 
 
 def _segments(user):

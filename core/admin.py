@@ -3,7 +3,6 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-import core.sync.admin  # noqa: F401  (API clients and their tokens)
 from core.models import (
     AdministrativeUnit,
     ImportJob,
@@ -92,6 +91,3 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-
-from core.sync import admin_webhooks  # noqa: E402,F401  (webhooks and their delivery log)

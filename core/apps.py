@@ -12,18 +12,9 @@ class CoreConfig(AppConfig):
 
         # Every app's measures, registered in core.indicators (see its docstring).
         autodiscover_modules("indicators")
-        # Every app's synced resources, registered in core.sync (the change feed's triggers are
-        # generated from them after each migrate).
-        autodiscover_modules("sync")
-        from django.db.models.signals import post_migrate
-
-        from core.api.fields import refuse_booleans_as_numbers
-        from core.sync import schema  # noqa: F401  (the bearer token in the OpenAPI schema)
-        from core.sync.capture import on_post_migrate
-
-        post_migrate.connect(on_post_migrate, dispatch_uid="core.sync.capture")
         from django.contrib.auth.signals import user_logged_in
 
+        from core.api.fields import refuse_booleans_as_numbers
         from core.two_factor import on_login
 
         user_logged_in.connect(on_login, dispatch_uid="core.two_factor.on_login")

@@ -17,16 +17,6 @@ DEMO_USERS = [
     ("huy", "Lê Quang Huy", "MOBIFONE", [roles.OPERATOR_STAFF], False),
 ]
 
-# API clients (core.sync): name (= its service account's username), organisation, scopes.
-DEMO_CLIENTS = [
-    ("cucvt-sync", "CUC_VT", {"*": "read", "webhooks": "write"}),
-    (
-        "viettel-oss",
-        "VIETTEL",
-        {"stations": "write", "assets": "write", "public-sites": "read", "webhooks": "write"},
-    ),
-]
-
 
 def load(stdout=None):
     created = 0
@@ -42,40 +32,13 @@ def load(stdout=None):
         user.is_superuser = roles.ADMINISTRATOR in role_names
         user.save()
         user.groups.set(Group.objects.filter(name__in=role_names))
-    tokens = _clients()
     if stdout:
         stdout.write(f"core: {created} demo users created ({len(DEMO_USERS)} in all).")
-        for name, raw in tokens.items():
-            stdout.write(f"core: API client {name}: token {raw} (shown once; a new one each load)")
-    return {"users": created, "token": tokens["cucvt-sync"], "tokens": tokens}
-
-
-def _clients():
-    """The demo API clients, each with a fresh token (the old ones are revoked): {name: raw}."""
-    from core.sync import services
-    from core.sync.models import ApiClient
-
-    tokens = {}
-    for name, org_code, scopes in DEMO_CLIENTS:
-        client = ApiClient.objects.filter(name=name).first()
-        if client is None:
-            _client, raw = services.create_client(
-                None,
-                name=name,
-                username=name,
-                organization=Organization.objects.get(code=org_code),
-                scopes=scopes,
-            )
-        else:
-            raw = services.issue_token(None, client, revoke_others=True)
-        tokens[name] = raw
-    return tokens
+    return {"users": created}
 
 
 def describe():
-    """Lines `make run` prints: who can log in, with which password."""
+    """Lines `make run` prints: who can log in, with which password (load_demo_data adds the lines
+    of every other app's demo ``describe()``, such as the sync app's API clients)."""
     lines = [f"  {u:<11} {', '.join(r)} · {org}" for u, _, org, r, _ in DEMO_USERS]
-    lines += [
-        f"  API client {n} · {org} (its token is printed above)" for n, org, _ in DEMO_CLIENTS
-    ]
     return [f"Demo log-ins (password: {DEMO_PASSWORD}):", *lines]

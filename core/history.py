@@ -30,7 +30,7 @@ def acting_as(user=None, **context):
     if user is not None and getattr(user, "pk", None) is not None:
         context["user"] = user.pk
         client = getattr(user, "sync_client", None)
-        if client is not None:  # a write through the API by a machine client (core.sync.auth)
+        if client is not None:  # a write through the API by a machine client
             context["api_client"] = client.name
             context["api_client_id"] = str(client.public_id)
     return pghistory.context(**context)

@@ -486,18 +486,3 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)}"
-
-
-# --- Machine-to-machine sync (core.sync) ---------------------------------------------------------
-
-from core.sync.models import (  # noqa: E402,F401
-    ApiClient,
-    ApiToken,
-    Change,
-    ChangeFeedState,
-    IdempotencyRecord,
-    RegisterDownload,
-    SyncSource,
-    Webhook,
-    WebhookDelivery,
-)

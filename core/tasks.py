@@ -107,6 +107,3 @@ def run_import(self, job_id):
 
     job = imports.run(job_id)
     return {"job": job_id, "status": job.status if job else None}
-
-
-from core.sync.tasks import *  # noqa: E402,F401,F403  (sync tasks: prune, downloads, webhooks)

@@ -2,7 +2,6 @@ from django.urls import path
 
 from core import auth_views, views
 from core.access import role_not_required
-from core.sync import views as sync_views
 
 app_name = "core"
 
@@ -28,7 +27,6 @@ urlpatterns = [
     path("units/map.geojson", views.units_geojson, name="unit-geojson"),
     path("units/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path("organizations/", views.OrganizationListView.as_view(), name="organization-list"),
-    path("downloads/", sync_views.DownloadListView.as_view(), name="download-list"),
     path(
         "notifications/",
         role_not_required(views.NotificationListView.as_view()),

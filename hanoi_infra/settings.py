@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "core",
+    "sync",
     "sharing",
     "stations",
     "cables",
@@ -76,7 +77,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # NUL / lone surrogates in the path or query: 400 before any view (core.api.middleware).
     "core.api.middleware.QueryGuardMiddleware",
-    "core.sync.middleware.ApiRequestMiddleware",
+    "sync.middleware.ApiRequestMiddleware",
     # Every API write in one transaction, rolled back on any error answer (core.api.middleware).
     "core.api.middleware.AtomicApiWritesMiddleware",
     "core.middleware.LoginRequiredMiddleware",
@@ -214,14 +215,14 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001", "security.W021"]  # W021: HSTS preload, se
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: a machine client with a bad token gets 401 with WWW-Authenticate.
-        "core.sync.auth.ApiTokenAuthentication",
+        "sync.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "core.permissions.HasPortalRole",
-        "core.sync.auth.HasScope",
+        "sync.auth.HasScope",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["core.sync.auth.ApiClientThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["sync.auth.ApiClientThrottle"],
     # Hostile JSON (lone surrogates, NUL, deep nesting, oversized bodies) is a 400 at the door.
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.SafeJSONParser",
@@ -254,7 +255,7 @@ SPECTACULAR_SETTINGS = {
         "TenancyStatusEnum": "sharing.models.Tenancy.Status",
         "SharingRequestStatusEnum": "sharing.models.SharingRequest.Status",
         "CableProjectStatusEnum": "cables.models.CableProject.Status",
-        "WebhookDeliveryStatusEnum": "core.sync.models.WebhookDelivery.Status",
+        "WebhookDeliveryStatusEnum": "sync.models.WebhookDelivery.Status",
     },
 }
 
@@ -290,6 +291,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.queue_due_runs",
         "schedule": crontab(hour=1, minute=0),
     },
+    # The sync app's tasks (sync.tasks) keep the names and entries they had in core.
     "core-sync-dispatch-webhooks": {"task": "core.tasks.dispatch_webhooks", "schedule": 30.0},
     "core-sync-prune": {"task": "core.tasks.prune_sync", "schedule": crontab(hour=3, minute=0)},
     "core-sync-downloads": {
@@ -351,7 +353,7 @@ LEAFLET_CONFIG = {
 # boundaries from any file a user gives it).
 SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
 
-# Machine-to-machine sync (core.sync, docs/sync.md).
+# Machine-to-machine sync (the sync app, docs/sync.md).
 SYNC_CHANGE_RETENTION_DAYS = env.int("SYNC_CHANGE_RETENTION_DAYS", default=400)
 SYNC_CLIENT_RATE = env("SYNC_CLIENT_RATE", default="6000/minute")
 SYNC_TRUSTED_PROXY_COUNT = env.int("SYNC_TRUSTED_PROXY_COUNT", default=0)
@@ -361,16 +363,16 @@ SYNC_IDEMPOTENCY_HOURS = env.int("SYNC_IDEMPOTENCY_HOURS", default=48)
 SYNC_BULK_MAX = 1000
 SYNC_WEBHOOK_MAX_ATTEMPTS = env.int("SYNC_WEBHOOK_MAX_ATTEMPTS", default=8)
 SYNC_WEBHOOK_TIMEOUT = env.float("SYNC_WEBHOOK_TIMEOUT", default=10.0)
-# Seconds before the first retry of a webhook delivery; doubled each attempt (core.sync.webhooks).
+# Seconds before the first retry of a webhook delivery; doubled each attempt (sync.webhooks).
 SYNC_WEBHOOK_BACKOFF = env.float("SYNC_WEBHOOK_BACKOFF", default=30.0)
 # Days the delivery log keeps delivered deliveries (failed ones: three times as long).
 SYNC_WEBHOOK_LOG_DAYS = env.int("SYNC_WEBHOOK_LOG_DAYS", default=30)
-# Webhook URLs must resolve to public addresses only (core.sync.webhooks.check_target); these
+# Webhook URLs must resolve to public addresses only (sync.webhooks.check_target); these
 # networks (CIDRs, comma-separated in the environment) are allowed too, e.g. an intranet's
 # "10.20.0.0/16". Empty by default: no private, loopback or link-local target.
 WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env.list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", default=[])
 SYNC_DOWNLOADS_KEEP = env.int("SYNC_DOWNLOADS_KEEP", default=7)
-# Records per query when the nightly downloads are written (core.sync.downloads).
+# Records per query when the nightly downloads are written (sync.downloads).
 SYNC_DOWNLOADS_BATCH = env.int("SYNC_DOWNLOADS_BATCH", default=5000)
 
 PGHISTORY_DEFAULT_TRACKERS = None  # set in core.history: insert, update and delete

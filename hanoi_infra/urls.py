@@ -15,6 +15,7 @@ admin.site.site_title = _("hanoi_infra")
 
 api_v1 = [
     path("", include("core.api.urls")),
+    path("", include("sync.api.urls")),
     path("", include("stations.api.urls")),
     path("", include("sharing.api.urls")),
     path("", include("cables.api.urls")),
@@ -37,6 +38,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("jsi18n/", role_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("", include("core.urls")),
+    path("", include("sync.urls")),
     path("stations/", include("stations.urls")),
     path("sharing/", include("sharing.urls")),
     path("cables/", include("cables.urls")),

@@ -23,7 +23,6 @@ from core.models import Organization
 from core.notifications import city_officials, notify, staff_of
 from core.permissions import acts_for, is_city_official, is_operator_user
 from core.scoping import can_access
-from core.sync.services import check_source_key
 from core.workdays import add_working_days
 from sharing.models import (
     InfrastructureAsset,
@@ -32,6 +31,7 @@ from sharing.models import (
     SharingRequest,
     Tenancy,
 )
+from sync.services import check_source_key
 
 R = SharingRequest.Status
 

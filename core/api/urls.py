@@ -1,21 +1,11 @@
-from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from core.api import downloads, sync, views, webhooks
+from core.api import views
 
 router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("units", views.AdministrativeUnitViewSet, basename="unit")
-router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
-    path("changes/", sync.ChangesView.as_view(), name="changes"),
-    path("changes/head/", sync.ChangesHeadView.as_view(), name="changes-head"),
-    path("downloads/", downloads.DownloadListView.as_view(), name="register-download-list"),
-    re_path(
-        r"^downloads/(?P<resource>[a-z0-9-]+)\.(?P<fmt>[a-z]+)$",
-        downloads.DownloadFileView.as_view(),
-        name="register-download-file",
-    ),
     *router.urls,
 ]

@@ -37,23 +37,6 @@ def test_api_permission_matrix(url, role, role_user, api_client):
         assert response.status_code == 403
 
 
-def test_token_authentication(org, api_client):
-    """An agency's API client authenticates with its token (core.sync); a wrong one is refused."""
-    from core.sync import services
-
-    _client, raw = services.create_client(
-        None, name="agency-sync", organization=org("CUC_VT"), scopes={"*": "read"}
-    )
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
-    assert api_client.get("/api/v1/organizations/").status_code == 200
-    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    response = api_client.get("/api/v1/organizations/")
-    assert response.status_code == 401
-    assert response["Error-Code"] == "token_invalid"
-    api_client.credentials()
-    assert api_client.get("/api/v1/organizations/").status_code == 401
-
-
 def test_api_is_read_only(role_user, api_client):
     api_client.force_authenticate(role_user("administrator"))
     response = api_client.post(

@@ -78,7 +78,7 @@ MATRIX = {
     "core:unit-geojson": PAGE,
     "core:unit-detail": PAGE,
     "core:organization-list": PAGE,
-    "core:download-list": PAGE,
+    "sync:download-list": PAGE,
     "core:notification-list": OPEN_PAGE,
     "core:notification-mark-all-read": OPEN_PAGE,
     "core:import-job": Entry(scoped="import_job"),

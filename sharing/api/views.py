@@ -24,7 +24,6 @@ from rest_framework.response import Response
 from core.api.geojson import UUID_PATTERN, api_filterset
 from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet
 from core.api.parsers import SafeFormParser, SafeMultiPartParser
-from core.api.sync_write import SyncWriteMixin, sync_write_schema
 from sharing import filters, selectors, services
 from sharing.api.serializers import (
     ASSET_API_PROPERTIES,
@@ -46,6 +45,8 @@ from sharing.api.serializers import (
 )
 from sharing.models import AssetKind, InfrastructureAsset
 from sharing.workflows import SHARING
+from sync.api.mixin import SyncWriteMixin
+from sync.api.schema import sync_write_schema
 
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description=_("Field errors.")),
@@ -133,7 +134,7 @@ ASSET_EXAMPLE = {
 )
 class AssetViewSet(SyncWriteMixin, FeatureViewSet):
     """The shared-asset register: every portal role reads it; owners and officials write (also
-    delete, upsert by source and bulk: core.api.sync_write)."""
+    delete, upsert by source and bulk: sync.api.mixin)."""
 
     serializer_class = AssetSerializer
     filterset_class = api_filterset(filters.AssetFilter)

@@ -1,4 +1,4 @@
-"""The asset register's sync writes over HTTP (core.api.sync_write without a batched service: each
+"""The asset register's sync writes over HTTP (sync.api.mixin without a batched service: each
 bulk record goes through sharing.services.save_asset in a savepoint): the permission matrix of
 delete / by-source / bulk, duct routes compared by geometry, and the services' refusals as record
 errors (real PostGIS, no mocks)."""
@@ -8,9 +8,9 @@ from django.contrib.gis.geos import Point
 
 from conftest import ROLE_USERS
 from core.models import AdministrativeUnit, Organization
-from core.sync.models import Change
 from sharing import services
 from sharing.models import InfrastructureAsset
+from sync.models import Change
 
 pytestmark = pytest.mark.django_db
 

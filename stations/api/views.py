@@ -29,7 +29,6 @@ from core.api.mixins import (
     check_if_match,
 )
 from core.api.parsers import SafeFormParser, SafeMultiPartParser
-from core.api.sync_write import SyncWriteMixin, sync_write_schema
 from core.permissions import is_city_official
 from stations import filters, selectors, services
 from stations.api.serializers import (
@@ -51,6 +50,8 @@ from stations.api.serializers import (
 )
 from stations.models import Technology
 from stations.workflows import PERMIT
+from sync.api.mixin import SyncWriteMixin
+from sync.api.schema import sync_write_schema
 
 # --- Stations ------------------------------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ SITE_EXAMPLE = {
     ),
 )
 class StationViewSet(SyncWriteMixin, FeatureViewSet):
-    """The base-station register: also delete, upsert by source and bulk (core.api.sync_write)."""
+    """The base-station register: also delete, upsert by source and bulk (sync.api.mixin)."""
 
     serializer_class = StationSerializer
     filterset_class = api_filterset(filters.StationFilter)

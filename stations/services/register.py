@@ -10,10 +10,10 @@ from core.exceptions import Conflict, InvalidInput, PermissionDenied
 from core.history import acting_as
 from core.permissions import acts_for, is_city_official
 from core.scoping import can_access, ensure_in_scope
-from core.sync.services import check_source_key
 from stations.models import (
     Station,
 )
+from sync.services import check_source_key
 
 # --- Who may do what -------------------------------------------------------------------------------
 

@@ -7,11 +7,11 @@ from core.exceptions import Conflict, InvalidInput, PermissionDenied
 from core.geo import check_location
 from core.history import acting_as
 from core.permissions import is_city_official
-from core.sync.services import check_source_key
 from stations.models import (
     PublicSite,
 )
 from stations.services.register import _apply
+from sync.services import check_source_key
 
 # --- Public sites ----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Source keys belong to their organisation (issue 14): nobody but the source's own organisation
 (or a city official, who keeps the registers) sets or moves a record's (source, external_id), at any
 door: the HTML form, the session API (PATCH, PUT by source, bulk), a token client's PATCH, the
-import. The rule is core.sync.services.may_use_source, checked by check_source_key in the services of
+import. The rule is sync.services.may_use_source, checked by check_source_key in the services of
 stations, public sites and assets."""
 
 import pytest

@@ -11,10 +11,10 @@ from django.contrib.gis.geos import Point
 from conftest import ROLE_USERS
 from core.history import events_for
 from core.models import AdministrativeUnit, Organization
-from core.sync.models import Change
 from stations import services
 from stations.models import PublicSite, Station
 from stations.tests.conftest import BA_DINH, NEAR_BA_DINH
+from sync.models import Change
 
 pytestmark = pytest.mark.django_db
 

@@ -16,13 +16,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         services.load_all_reference_data()
+        modules = []
         with acting_as(None, command="load_demo_data"):
             for config in apps.get_app_configs():
                 module_name = f"{config.name}.demo"
                 if config.name.count(".") or not find_spec(module_name):
                     continue
-                import_module(module_name).load(stdout=self.stdout)
-        from core.demo import describe
-
-        for line in describe():
-            self.stdout.write(line)
+                module = import_module(module_name)
+                module.load(stdout=self.stdout)
+                modules.append(module)
+        # core's describe() comes first (the log-ins), then what other apps add (API clients).
+        for module in modules:
+            for line in module.describe() if hasattr(module, "describe") else ():
+                self.stdout.write(line)
