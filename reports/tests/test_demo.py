@@ -15,6 +15,7 @@ from core import indicators
 from core.models import Notification, User
 from reports import demo, periods, selectors, services
 from reports.models import ReportDefinition, ReportRun
+from sync import demo as sync_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,7 @@ def loaded(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         try:
             core_demo.load()
+            sync_demo.load()  # the Cục's API client, as load_demo_data loads it
             first = demo.load()
             after_first = _counts()
             second = demo.load()
