@@ -397,8 +397,6 @@ class DecisionForm(forms.Form):
         new = data.get("new_title") or data.get("new_responsible") or data.get("new_due_date")
         if (data.get("task") or changes or new) and not (data.get("text") or "").strip():
             self.add_error("text", _("Write the decision."))
-        if changes and not data.get("task"):
-            self.add_error("task", _("Choose the task the decision changes."))
         if new and not data.get("new_title"):
             self.add_error("new_title", _("Give the new task a title."))
         if data.get("new_title"):
@@ -415,15 +413,11 @@ class DecisionForm(forms.Form):
         if not text:
             return None
         item = {"text": text}
-        if data.get("task"):
-            changes = {}
-            if data.get("due_date"):
-                changes["due_date"] = data["due_date"]
-            if data.get("status"):
-                changes["status"] = data["status"]
-            item.update(task=data["task"], changes=changes)
-        # Both when both were filled in: the service refuses a decision that changes a task and
-        # creates one.
+        changes = {key: data[key] for key in ("due_date", "status") if data.get(key)}
+        if data.get("task") or changes:
+            item.update(task=data.get("task"), changes=changes)
+        # As filled in: the service refuses changes without their task and a decision that
+        # changes a task and creates one.
         if data.get("new_title"):
             item["new_task"] = {
                 "area": data["new_area"],

@@ -503,8 +503,8 @@ def _refresh_percent(user, task):
 @transaction.atomic
 def record_meeting(user, agreement, *, held_on, title, present, minutes="", decisions=()):
     """A meeting of the parties. Each decision is {"text", and either "task" (an existing task,
-    with "changes": {due_date, status}) or "new_task" (fields of save_task)}, not both (an error
-    on ``decisions.<n>``, the decision's number from 1)."""
+    with "changes": {due_date, status}) or "new_task" (fields of save_task)}, not both, and no
+    changes without their task (errors on ``decisions.<n>``, the decision's number from 1)."""
     _require_official(user)
     parties = party_ids(agreement)
     errors = {}
@@ -519,6 +519,8 @@ def record_meeting(user, agreement, *, held_on, title, present, minutes="", deci
     for i, item in enumerate(decisions, start=1):
         if item.get("task") is not None and item.get("new_task"):
             errors[f"decisions.{i}"] = [_("A decision changes a task or creates one, not both.")]
+        elif item.get("changes") and item.get("task") is None:
+            errors[f"decisions.{i}"] = [_("Choose the task the decision changes.")]
     if errors:
         raise InvalidInput(errors)
     with acting_as(user, action="agreements.meeting"):

@@ -588,13 +588,6 @@ class MeetingDecisionInputSerializer(serializers.Serializer):
     changes = MeetingDecisionChangesSerializer(required=False)
     new_task = TaskSerializer(required=False, help_text=_("The task it creates."))
 
-    def validate(self, attrs):
-        # A decision that both changes a task and creates one is refused by the service
-        # (services.record_meeting, an error on ``decisions.<n>``).
-        if attrs.get("changes") and not attrs.get("task"):
-            raise serializers.ValidationError({"task": [_("Name the task the decision changes.")]})
-        return attrs
-
 
 class MeetingInputSerializer(serializers.Serializer):
     agreement = AgreementField(help_text=_("The agreement's code or id."))

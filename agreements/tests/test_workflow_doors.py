@@ -547,6 +547,55 @@ def test_the_api_answers_400_with_the_services_field_error(as_role, programme, m
     assert Task.objects.count() == 1 and snapshot(task)[0] == S.NOT_STARTED
 
 
+NO_TASK = "Choose the task the decision changes."
+
+
+def test_changes_without_their_task_are_refused_alike_by_service_page_and_api(
+    client, official, as_role, programme, make_task
+):
+    """The service's rule, not the form's or the serializer's: a new due date or status with no
+    task to apply it to is refused (the whole meeting stays unwritten) through every door."""
+    agreement, area = programme
+    task = make_task()
+    with pytest.raises(InvalidInput) as exc:
+        services.record_meeting(
+            official,
+            agreement,
+            held_on=today(),
+            title="Họp",
+            present=[factories.org("SO_KHCN_HN")],
+            decisions=[{"text": "Lùi hạn", "changes": {"due_date": today()}}],
+        )
+    assert exc.value.errors == {"decisions.1": [NO_TASK]}
+    client.force_login(official)
+    data = {
+        "held_on": today().isoformat(),
+        "title": "Họp",
+        "present": [str(factories.org("SO_KHCN_HN").pk)],
+        "decisions-TOTAL_FORMS": "1",
+        "decisions-INITIAL_FORMS": "0",
+        "decisions-MIN_NUM_FORMS": "0",
+        "decisions-MAX_NUM_FORMS": "20",
+        "decisions-0-text": "Hoàn thành",
+        "decisions-0-status": "done",
+    }
+    response = client.post(f"/agreements/{agreement.public_id}/meetings/new/", data)
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [f"Decision 1: {NO_TASK}"]
+    body = {
+        "agreement": agreement.code,
+        "held_on": today().isoformat(),
+        "title": "Họp",
+        "present": ["SO_KHCN_HN"],
+        "decisions": [{"text": "Hoàn thành", "changes": {"status": "done"}}],
+    }
+    response = as_role("city_official").post(MEETINGS, body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"decisions.1": [NO_TASK]}
+    assert not Meeting.objects.exists()
+    assert snapshot(task)[0] == S.NOT_STARTED
+
+
 def test_an_edit_does_not_change_the_status(official, as_role, programme):
     """Only the steps move an agreement: neither the service's edit nor the API's PATCH does."""
     agreement = programme[0]
