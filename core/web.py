@@ -12,11 +12,12 @@ from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.views.generic import FormView
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, View
 from django_filters.views import FilterView
 from leaflet.forms.widgets import LeafletWidget
 
@@ -245,6 +246,65 @@ class ServiceFormView(FormView):
 
     def success_url_for(self, obj):
         raise NotImplementedError
+
+
+class CaseActionView(View):
+    """``POST <case>/<pk>/<action>/``: one workflow action on a case from its page's form.
+
+    A subclass names the ``workflow``, its ``action_forms`` (action -> form class with a hidden
+    ``version``; an action without a form is a 404), the ``done`` message per action (it takes
+    ``%(number)s``) and the case page's route (``detail_route``), and supplies ``get_case(pk)``
+    (the user's scoped case or 404) and ``render_case(case, status, forms)`` (the page with the
+    form that came back). Every action goes through ``workflow.perform`` with the version the form
+    carried: a field error comes back on the page (400), a refusal (state, permission, stale
+    version) as a message on the page it was taken from.
+    """
+
+    http_method_names = ["post"]
+    workflow = None
+    action_forms = {}
+    done = {}
+    detail_route = ""
+
+    def get_case(self, pk):
+        raise NotImplementedError
+
+    def render_case(self, case, status, forms):
+        raise NotImplementedError
+
+    def case_number(self, case):
+        return getattr(case, "number", "") or case.pk
+
+    def form(self, action):
+        return bootstrap(self.action_forms[action](self.request.POST, prefix=action))
+
+    def post(self, request, pk, action):
+        if action not in self.action_forms:
+            raise Http404
+        case = self.get_case(pk)
+        form = self.form(action)
+        back = redirect(self.detail_route, pk=case.pk)
+        if not form.is_valid():
+            if set(form.errors) <= {"version"}:
+                flash.error(request, _("The form was incomplete. Reload the page and try again."))
+                return back
+            flash.error(request, _("Please correct the errors below."))
+            return self.render_case(case, 400, {action: form})
+        inputs = dict(form.cleaned_data)
+        version = inputs.pop("version")
+        try:
+            done = self.workflow.perform(
+                request.user, case, action, expected_version=version, **inputs
+            )
+        except InvalidInput as exc:
+            form.add_service_errors(exc)
+            flash.error(request, str(exc.message))
+            return self.render_case(self.get_case(pk), 400, {action: form})
+        except DomainError as exc:
+            flash.error(request, str(exc.message))
+            return back
+        flash.success(request, self.done[action] % {"number": self.case_number(done)})
+        return back
 
 
 # --- Forms ------------------------------------------------------------------------------------------

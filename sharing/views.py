@@ -23,6 +23,7 @@ from core.exceptions import DomainError, InvalidInput
 from core.models import AdministrativeUnit, Organization
 from core.scoping import sees_everything
 from core.web import (
+    CaseActionView,
     ListPage,
     ServiceFormView,
     history_rows,
@@ -570,33 +571,20 @@ ACTION_DONE = {
 }
 
 
-@require_POST
-def request_action(request, pk, action):
-    if action not in ACTION_FORMS:
-        raise Http404
-    req = _request_or_404(request.user, pk)
-    form = action_form(action, request.POST)
-    if not form.is_valid():
-        if set(form.errors) <= {"version"}:
-            messages.error(request, _("The form was incomplete. Reload the page and try again."))
-            return redirect("sharing:request-detail", pk=req.pk)
-        messages.error(request, _("Please correct the errors below."))
-        return render_request(request, req, status=400, forms={action: form})
-    inputs = dict(form.cleaned_data)
-    version = inputs.pop("version")
-    try:
-        done = SHARING.perform(request.user, req, action, expected_version=version, **inputs)
-    except InvalidInput as exc:
-        form.add_service_errors(exc)
-        messages.error(request, str(exc.message))
-        return render_request(
-            request, _request_or_404(request.user, pk), status=400, forms={action: form}
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("sharing:request-detail", pk=req.pk)
-    messages.success(request, ACTION_DONE[action] % {"number": done.number or done.pk})
-    return redirect("sharing:request-detail", pk=req.pk)
+class RequestActionView(CaseActionView):
+    workflow = SHARING
+    action_forms = ACTION_FORMS
+    done = ACTION_DONE
+    detail_route = "sharing:request-detail"
+
+    def get_case(self, pk):
+        return _request_or_404(self.request.user, pk)
+
+    def render_case(self, case, status, forms):
+        return render_request(self.request, case, status=status, forms=forms)
+
+
+request_action = RequestActionView.as_view()
 
 
 @require_POST

@@ -69,9 +69,7 @@ def prepare_submit(user, app, inputs):
         .exclude(pk=app.station_id)
         .exists()
     ):
-        raise InvalidInput(
-            {"station_code": [_("This operator already has a station with this code.")]}
-        )
+        raise InvalidInput({"station_code": [str(services.CODE_TAKEN)]})
     return {
         "number": app.number or f"HN-{_today(inputs).year}-{app.pk:06d}",
         "sharing_justification": justification,

@@ -1,13 +1,19 @@
 """Viewset pieces every app's API shares: writes through a service, guarded by ETag / If-Match."""
 
+import keyword
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -184,6 +190,40 @@ class RecordViewSet(
     geojson_geometry = "-"  # no geometry: FeatureWriteMixin leaves the data as sent
 
 
+STALE = OpenApiResponse(
+    OpenApiTypes.OBJECT, description=_("The If-Match sent names an older version.")
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A workflow action offered by a ``CaseViewSet`` as ``POST <case>/<id>/<action>/``: the body's
+    serializer (with an optional ``version``), the summary and description for the schema."""
+
+    serializer: type
+    summary: Any
+    description: str = ""
+
+
+def _step_view(viewset, name, step):
+    """The API action for ``name``: its method is the action's name (``return_`` for a Python
+    keyword), its URL the name with dashes, its route name as DRF derives it from the method."""
+
+    def view(self, request, pk=None):
+        return self.act(name, step.serializer)
+
+    view.__name__ = f"{name}_" if keyword.iskeyword(name) else name
+    view.__qualname__ = f"{viewset.__qualname__}.{view.__name__}"
+    view.__doc__ = step.description or None
+    view = action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(view)
+    return extend_schema(
+        request=step.serializer,
+        responses={200: viewset.detail_serializer_class, **viewset.step_errors, 412: STALE},
+        parameters=[IF_MATCH],
+        summary=step.summary,
+    )(view)
+
+
 class CaseViewSet(
     PreconditionETagMixin,
     mixins.ListModelMixin,
@@ -195,9 +235,16 @@ class CaseViewSet(
     a detail written by ``detail_serializer_class`` from ``detail_object(pk)`` (the app's selector
     with its prefetches), and POST steps through ``step()``, one transaction each (the services lock
     the row with SELECT … FOR UPDATE). The detail and every step's answer carry the case's ETag
-    (its last change)."""
+    (its last change).
+
+    A workflow's actions are declared, not written: ``workflow`` names it and ``steps`` maps each
+    action to its ``Step``; every one becomes a POST route that calls ``act`` (one transaction, the
+    same version and If-Match handling and the workflow's errors: 400 / 403 / 409 / 412)."""
 
     filter_backends = [DjangoFilterBackend]
+    workflow = None
+    steps: Mapping[str, Step] = {}
+    step_errors: Mapping[int, Any] = {}
     lookup_value_regex = r"\d+"
     cursor_ordering = "-id"
     parser_classes = [SafeJSONParser, SafeFormParser, SafeMultiPartParser]
@@ -232,6 +279,29 @@ class CaseViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         return self.detail_response(self.get_object().pk)
+
+    def act(self, action, serializer_class):
+        """One step of ``workflow``, in the request's transaction: the body is checked by
+        ``serializer_class``, its ``version`` (when sent) must be the case's (409 when stale) and
+        so must If-Match (412); without either the step applies to the case as it is now."""
+        case = self.get_object()
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        inputs = dict(serializer.validated_data)
+        version = inputs.pop("version", None)
+        with transaction.atomic():
+            locked = self.workflow.lock(case)
+            check_if_match(self.request, locked)
+            self.workflow.perform(
+                self.request.user, locked, action, expected_version=version, **inputs
+            )
+        return self.detail_response(case.pk)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, step in cls.__dict__.get("steps", {}).items():
+            view = _step_view(cls, name, step)
+            setattr(cls, view.__name__, view)
 
     def step(self, serializer_class, call):
         case = self.get_object()

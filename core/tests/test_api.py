@@ -143,6 +143,33 @@ def test_openapi_schema_lists_the_endpoints(role_user, api_client):
     assert "/api/v1/organizations/{code}/" in schema["paths"]
 
 
+def test_every_case_step_is_documented_alike(role_user, api_client):
+    """Every workflow step a CaseViewSet declares (core.api.mixins.Step) is a POST route with the
+    case's detail as its answer, If-Match, 412, and the app's error answers, and its route keeps
+    the name DRF gives a method of the action's name (``return`` -> ``permit-application-return-``)."""
+    from sharing.api.views import SharingRequestViewSet
+    from stations.api.views import PermitApplicationViewSet
+
+    api_client.force_authenticate(role_user("city_official"))
+    schema = api_client.get(reverse("schema"), HTTP_ACCEPT="application/json").json()
+    for viewset, base in (
+        (PermitApplicationViewSet, "/api/v1/permit-applications/{id}/"),
+        (SharingRequestViewSet, "/api/v1/sharing-requests/{id}/"),
+    ):
+        assert set(viewset.steps) == {
+            t.action for t in viewset.workflow.transitions if not t.by_system
+        }
+        for name in viewset.steps:
+            operation = schema["paths"][f"{base}{name.replace('_', '-')}/"]["post"]
+            assert {"200", "400", "403", "404", "409", "412"} <= set(operation["responses"])
+            assert "If-Match" in [p["name"] for p in operation.get("parameters", [])]
+    assert reverse("permit-application-return-", args=[1]) == "/api/v1/permit-applications/1/return/"
+    assert (
+        reverse("sharing-request-accept-counter", args=[1])
+        == "/api/v1/sharing-requests/1/accept-counter/"
+    )
+
+
 def test_api_docs_are_served_offline(role_user, client):
     client.force_login(role_user("city_official"))
     html = client.get("/api/docs/").content.decode()

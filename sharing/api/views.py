@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.geojson import UUID_PATTERN, api_filterset
-from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet
+from core.api.mixins import IF_MATCH, CaseViewSet, FeatureViewSet, Step
 from core.api.parsers import SafeFormParser, SafeMultiPartParser
 from sharing import filters, selectors, services
 from sharing.api.serializers import (
@@ -227,10 +227,6 @@ class TenancyViewSet(
 DETAIL = SharingRequestDetailSerializer
 
 
-def _step_schema(request, summary):
-    return extend_schema(request=request, responses={200: DETAIL, **ERRORS}, summary=summary)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=_("Sharing requests"),
@@ -280,65 +276,45 @@ class SharingRequestViewSet(CaseViewSet):
         )
         return self.detail_response(req.pk, status.HTTP_201_CREATED)
 
-    def act(self, action, serializer_class):
-        """One step through the workflow (sharing.workflows.SHARING), in the request's transaction.
-        The body's ``version`` is honoured (409 when stale); without it the step applies to the
-        request as it is now."""
-
-        def perform(user, req, data):
-            inputs = dict(data)
-            version = inputs.pop("version", None)
-            SHARING.perform(user, req, action, expected_version=version, **inputs)
-
-        return self.step(serializer_class, perform)
-
-    @_step_schema(SharingAcceptSerializer, _("Accept (owner): the tenancy is created"))
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        """The tenancy is created on the terms stated here: `location` (where on the asset),
-        `contract_number` (the request number if left out), `start_date` (today if left out),
-        `end_date` (open-ended if left out). For an area request, `asset` names the owner's asset
-        the requester may use."""
-        return self.act("accept", SharingAcceptSerializer)
-
-    @_step_schema(SharingRefuseSerializer, _("Refuse with a reason (owner)"))
-    @action(detail=True, methods=["post"])
-    def refuse(self, request, pk=None):
-        return self.act("refuse", SharingRefuseSerializer)
-
-    @_step_schema(SharingCounterSerializer, _("Counter-offer (owner)"))
-    @action(detail=True, methods=["post"])
-    def counter(self, request, pk=None):
-        """Offers `units` and the tenancy's terms (`location`, `contract_number`, `start_date` —
-        left out: the day the requester accepts —, `end_date`), kept on the request as
-        `counter_*`; `terms` is a free-text note. Accepting the counter-offer grants exactly
-        these terms."""
-        return self.act("counter", SharingCounterSerializer)
-
-    @_step_schema(SharingVersionSerializer, _("Accept the counter-offer (requester)"))
-    @action(detail=True, methods=["post"], url_path="accept-counter")
-    def accept_counter(self, request, pk=None):
-        """The tenancy is created on the offered terms: `counter_units`, `counter_location`,
-        `counter_contract_number` (the request number if empty), `counter_start_date` (today if
-        empty), `counter_end_date`."""
-        return self.act("accept_counter", SharingVersionSerializer)
-
-    @_step_schema(SharingNoteSerializer, _("Withdraw (requester)"))
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        return self.act("withdraw", SharingNoteSerializer)
-
-    @_step_schema(SharingNoteSerializer, _("Escalate to the regulator (either party)"))
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, pk=None):
-        """A refusal, or an unanswered request past its deadline, becomes a dispute."""
-        return self.act("escalate", SharingNoteSerializer)
-
-    @_step_schema(SharingDecideSerializer, _("Record the regulator's decision (city officials)"))
-    @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
-        """Binds both parties; `share` creates the tenancy."""
-        return self.act("decide", SharingDecideSerializer)
+    workflow = SHARING
+    step_errors = ERRORS
+    steps = {
+        "accept": Step(
+            SharingAcceptSerializer,
+            _("Accept (owner): the tenancy is created"),
+            "The tenancy is created on the terms stated here: `location` (where on the asset), "
+            "`contract_number` (the request number if left out), `start_date` (today if left "
+            "out), `end_date` (open-ended if left out). For an area request, `asset` names the "
+            "owner's asset the requester may use.",
+        ),
+        "refuse": Step(SharingRefuseSerializer, _("Refuse with a reason (owner)")),
+        "counter": Step(
+            SharingCounterSerializer,
+            _("Counter-offer (owner)"),
+            "Offers `units` and the tenancy's terms (`location`, `contract_number`, `start_date` "
+            "— left out: the day the requester accepts —, `end_date`), kept on the request as "
+            "`counter_*`; `terms` is a free-text note. Accepting the counter-offer grants "
+            "exactly these terms.",
+        ),
+        "accept_counter": Step(
+            SharingVersionSerializer,
+            _("Accept the counter-offer (requester)"),
+            "The tenancy is created on the offered terms: `counter_units`, `counter_location`, "
+            "`counter_contract_number` (the request number if empty), `counter_start_date` "
+            "(today if empty), `counter_end_date`.",
+        ),
+        "withdraw": Step(SharingNoteSerializer, _("Withdraw (requester)")),
+        "escalate": Step(
+            SharingNoteSerializer,
+            _("Escalate to the regulator (either party)"),
+            "A refusal, or an unanswered request past its deadline, becomes a dispute.",
+        ),
+        "decide": Step(
+            SharingDecideSerializer,
+            _("Record the regulator's decision (city officials)"),
+            "Binds both parties; `share` creates the tenancy.",
+        ),
+    }
 
     @extend_schema(
         request=SharingMessageSerializer,

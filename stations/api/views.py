@@ -6,7 +6,6 @@ go through stations.services (permission, state and business rules; their domain
 PostgreSQL (core.api.geojson); writes are guarded with ETag / If-Match (core.api.mixins).
 """
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +25,7 @@ from core.api.mixins import (
     CaseViewSet,
     FeatureViewSet,
     FeatureWriteMixin,
-    check_if_match,
+    Step,
 )
 from core.api.parsers import SafeFormParser, SafeMultiPartParser
 from core.permissions import is_city_official
@@ -225,20 +224,6 @@ ERRORS = {
 }
 
 
-STALE = OpenApiResponse(
-    OpenApiTypes.OBJECT, description=_("The If-Match sent names an older version.")
-)
-
-
-def _action_schema(request, summary):
-    return extend_schema(
-        request=request,
-        responses={200: DETAIL, **ERRORS, 412: STALE},
-        parameters=[IF_MATCH],
-        summary=summary,
-    )
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=_("Permit applications"),
@@ -288,59 +273,31 @@ class PermitApplicationViewSet(mixins.UpdateModelMixin, CaseViewSet):
         services.save_draft(request.user, application, **data)
         return self.detail_response(application.pk)
 
-    def act(self, action, serializer_class):
-        """One step through the workflow (stations.workflows.PERMIT), in the request's transaction.
-        The body's ``version`` is honoured (409 when stale) and so is If-Match (412 when stale);
-        without either the step applies to the application as it is now."""
-        application = self.get_object()
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        inputs = dict(serializer.validated_data)
-        version = inputs.pop("version", None)
-        with transaction.atomic():
-            locked = PERMIT.lock(application)
-            check_if_match(self.request, locked)
-            PERMIT.perform(self.request.user, locked, action, expected_version=version, **inputs)
-        return self.detail_response(application.pk)
-
-    @_action_schema(SubmitSerializer, _("Submit a draft (applicant)"))
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        """Numbers the application, runs the co-location check and starts the clock. When other
-        operators' structures stand within the radius, `sharing_justification` is required."""
-        return self.act("submit", SubmitSerializer)
-
-    @_action_schema(NoteSerializer, _("Resubmit after a return (applicant)"))
-    @action(detail=True, methods=["post"])
-    def resubmit(self, request, pk=None):
-        return self.act("resubmit", NoteSerializer)
-
-    @_action_schema(NoteSerializer, _("Withdraw (applicant)"))
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        return self.act("withdraw", NoteSerializer)
-
-    @_action_schema(DecisionNoteSerializer, _("Return for supplement (officials)"))
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_(self, request, pk=None):
-        """`note` says what is missing; the clock stops until the applicant resubmits."""
-        return self.act("return", DecisionNoteSerializer)
-
-    @_action_schema(DecisionNoteSerializer, _("Accept as complete (officials)"))
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        return self.act("accept", DecisionNoteSerializer)
-
-    @_action_schema(ApproveSerializer, _("Approve (officials)"))
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        """Creates or updates the station (status permitted) and occupies the public site."""
-        return self.act("approve", ApproveSerializer)
-
-    @_action_schema(RejectSerializer, _("Reject with reasons (officials)"))
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self.act("reject", RejectSerializer)
+    workflow = PERMIT
+    step_errors = ERRORS
+    steps = {
+        "submit": Step(
+            SubmitSerializer,
+            _("Submit a draft (applicant)"),
+            "Numbers the application, runs the co-location check and starts the clock. When "
+            "other operators' structures stand within the radius, `sharing_justification` is "
+            "required.",
+        ),
+        "resubmit": Step(NoteSerializer, _("Resubmit after a return (applicant)")),
+        "withdraw": Step(NoteSerializer, _("Withdraw (applicant)")),
+        "return": Step(
+            DecisionNoteSerializer,
+            _("Return for supplement (officials)"),
+            "`note` says what is missing; the clock stops until the applicant resubmits.",
+        ),
+        "accept": Step(DecisionNoteSerializer, _("Accept as complete (officials)")),
+        "approve": Step(
+            ApproveSerializer,
+            _("Approve (officials)"),
+            "Creates or updates the station (status permitted) and occupies the public site.",
+        ),
+        "reject": Step(RejectSerializer, _("Reject with reasons (officials)")),
+    }
 
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},

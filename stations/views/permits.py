@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, InvalidInput
-from core.web import ListPage, ServiceFormView, sort_headers
+from core.web import CaseActionView, ListPage, ServiceFormView, sort_headers
 from sharing.selectors import assets as asset_register
 from stations import selectors, services
 from stations.filters import PermitApplicationFilter
@@ -270,28 +270,20 @@ ACTION_DONE = {
 }
 
 
-@require_POST
-def application_action(request, pk, action):
-    if action not in ACTION_FORMS:
-        raise Http404
-    app = _application_or_404(request.user, pk)
-    form = action_form(action, request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The form was incomplete. Reload the page and try again."))
-        return redirect("stations:application-detail", pk=app.pk)
-    inputs = dict(form.cleaned_data)
-    version = inputs.pop("version")
-    try:
-        done = PERMIT.perform(request.user, app, action, expected_version=version, **inputs)
-    except InvalidInput as exc:
-        form.add_service_errors(exc)
-        messages.error(request, str(exc.message))
-        return render_application(request, app, status=400, forms={action: form})
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("stations:application-detail", pk=app.pk)
-    messages.success(request, ACTION_DONE[action] % {"number": done.number or done.pk})
-    return redirect("stations:application-detail", pk=app.pk)
+class ApplicationActionView(CaseActionView):
+    workflow = PERMIT
+    action_forms = ACTION_FORMS
+    done = ACTION_DONE
+    detail_route = "stations:application-detail"
+
+    def get_case(self, pk):
+        return _application_or_404(self.request.user, pk)
+
+    def render_case(self, case, status, forms):
+        return render_application(self.request, case, status=status, forms=forms)
+
+
+application_action = ApplicationActionView.as_view()
 
 
 @require_POST
