@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,6 +149,68 @@ def can_correct(user, update):
     """A correction supersedes ``update`` (its figures stop counting): only the organisation that
     reported it, or a city official, may post one."""
     return is_city_official(user) or acts_for(user, update.operator_id)
+
+
+def misreported_civil_works():
+    """Updates that still count and report civil works (duct built, poles removed) their reporter
+    does not report: another operator's duct or poles on a segment with a responsible operator,
+    posted before ``civil_works_errors`` guarded every door. The same rule as
+    ``reports_civil_works``, read from what was stored: the responsible operator, a city
+    official, or the lead agency where it reports them."""
+    candidates = (
+        ProgressUpdate.objects.filter(corrected_by__isnull=True)
+        .filter(Q(duct_built_m__gt=0) | Q(poles_removed__gt=0))
+        .exclude(segment__operator_id__isnull=True)
+        .exclude(operator_id=models.F("segment__operator_id"))
+        .select_related("segment__project__lead_agency", "segment__operator", "created_by")
+        .order_by("id")
+    )
+    return [
+        update
+        for update in candidates
+        if not is_city_official(update.created_by)
+        and not (
+            update.operator_id == update.segment.project.lead_agency_id
+            and update.segment.project.lead_agency.kind == Organization.Kind.AGENCY
+        )
+    ]
+
+
+def correct_misreported_civil_works(user):
+    """Supersede every ``misreported_civil_works`` update by a correction in the reporter's name
+    that keeps its cable pulled in and overhead cable removed and drops the duct and poles (which
+    the segment's responsible operator reports), recorded as ``user``'s (a city official) with a
+    note saying why. Nothing is deleted or changed in place; returns the corrections."""
+    if not is_city_official(user):
+        raise PermissionDenied()
+    corrections = []
+    with transaction.atomic(), acting_as(user, action="cables.progress.correct_civil_works"):
+        for update in misreported_civil_works():
+            note = _(
+                "Correction: the duct built (%(duct).0f m) and poles removed (%(poles)d) are "
+                "reported by the segment's responsible operator (%(operator)s), not by "
+                "%(reporter)s."
+            ) % {
+                "duct": update.duct_built_m,
+                "poles": update.poles_removed,
+                "operator": update.segment.operator.short_name or update.segment.operator,
+                "reporter": update.operator.short_name or update.operator,
+            }
+            corrections.append(
+                ProgressUpdate.objects.create(
+                    segment=update.segment,
+                    operator=update.operator,
+                    reported_on=update.reported_on,
+                    duct_built_m=0,
+                    cable_pulled_m=update.cable_pulled_m,
+                    overhead_removed_m=update.overhead_removed_m,
+                    poles_removed=0,
+                    note=note,
+                    corrects=update,
+                    created_by=user,
+                )
+            )
+    return corrections
 
 
 def correctable_updates(user, project):

@@ -400,3 +400,55 @@ def test_the_responsible_operator_posts_duct_through_the_api(as_role, kim_ma):
     assert response.status_code == 201, response.content
     update = ProgressUpdate.objects.get()
     assert (update.operator.code, update.duct_built_m, update.poles_removed) == ("VIETTEL", 10, 1)
+
+
+# --- Rows stored before the rule guarded every door ------------------------------------------------
+
+
+def test_old_misreported_duct_is_corrected_not_deleted(
+    official, viettel, vnpt, org, kim_ma, doi_can
+):
+    """Before issue 15 a VNPT user could post duct on Viettel's segment. ``correct_civil_works``
+    lists such rows and, with --apply, supersedes each by a correction in VNPT's name that keeps
+    its cable and overhead figures and drops the duct and poles; the original row stays, rightful
+    rows (the responsible operator's, an official's) are left alone, and a second run finds none."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    def stored(user, segment, **values):  # as the doors wrote it before the rule
+        return ProgressUpdate.objects.create(
+            segment=segment,
+            operator=user.organization,
+            reported_on=days_ago(30),
+            created_by=user,
+            **values,
+        )
+
+    bad = stored(vnpt, kim_ma, duct_built_m=300, poles_removed=2, cable_pulled_m=100)
+    stored(viettel, kim_ma, duct_built_m=200)
+    stored(official, doi_can, duct_built_m=50)  # officials report everything
+    stored(vnpt, doi_can, duct_built_m=80)  # VNPT's own segment
+    assert services.segment_totals([kim_ma.pk])[kim_ma.pk]["duct_built_m"] == 500
+
+    out = StringIO()
+    call_command("correct_civil_works", "--as", official.username, stdout=out)
+    assert f"update {bad.pk} " in out.getvalue()
+    assert "1 update(s) to correct" in out.getvalue()
+    assert ProgressUpdate.objects.count() == 4  # a listing writes nothing
+
+    with pytest.raises(CommandError):
+        call_command("correct_civil_works", "--as", vnpt.username, "--apply", stdout=StringIO())
+    call_command("correct_civil_works", "--as", official.username, "--apply", stdout=out)
+    correction = ProgressUpdate.objects.get(corrects=bad)
+    assert correction.operator == org("VNPT") and correction.created_by == official
+    assert (correction.duct_built_m, correction.poles_removed) == (0, 0)
+    assert correction.cable_pulled_m == 100
+    assert "responsible operator (Viettel)" in correction.note
+    totals = services.segment_totals([kim_ma.pk, doi_can.pk])
+    assert totals[kim_ma.pk]["duct_built_m"] == 200
+    assert totals[kim_ma.pk]["cable_pulled_m"] == 100
+    assert totals[kim_ma.pk]["poles_removed"] == 0
+    assert totals[doi_can.pk]["duct_built_m"] == 130
+    assert ProgressUpdate.objects.filter(pk=bad.pk, duct_built_m=300).exists()
+    assert services.misreported_civil_works() == []
