@@ -11,6 +11,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, LineString
 from django.utils.translation import gettext as _
 
 from core.exceptions import ImportRejected
+from core.textfiles import clean_cell, detect_encoding, sniff_dialect
 
 KML_NS = "{http://www.opengis.net/kml/2.2}"
 
@@ -18,10 +19,7 @@ KML_NS = "{http://www.opengis.net/kml/2.2}"
 def read_segments(uploaded):
     raw = uploaded.read()
     name = (getattr(uploaded, "name", "") or "").lower()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(_("The file is not UTF-8 text.")) from exc
+    text = raw.decode(detect_encoding(io.BytesIO(raw)))  # as core.textfiles finds it
     stripped = text.lstrip()
     if name.endswith(".kml") or stripped.startswith("<"):
         return _kml(text)
@@ -44,7 +42,7 @@ def _row(props, geometry_text):
     route, error = (
         _geometry(geometry_text) if geometry_text else (None, _("The row has no geometry."))
     )
-    row = {k: str(props.get(k) or "").strip() for k in ("name", "method", "operator", "bores")}
+    row = {k: clean_cell(props.get(k) or "") for k in ("name", "method", "operator", "bores")}
     row["route"], row["error"] = route, error
     return row
 
@@ -100,11 +98,17 @@ def _kml(text):
 
 
 def _csv(text):
-    reader = csv.DictReader(io.StringIO(text))
-    if "wkt" not in [h.strip().lower() for h in (reader.fieldnames or [])]:
-        raise ImportRejected(_("Missing columns: %(cols)s") % {"cols": "wkt"})
-    rows = []
-    for number, values in enumerate(reader, start=2):
-        values = {k.strip().lower(): v for k, v in values.items() if k}
-        rows.append((number, _row(values, values.get("wkt", "").strip())))
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=sniff_dialect(text[:4096]))
+    try:
+        if "wkt" not in [h.strip().lower() for h in (reader.fieldnames or [])]:
+            raise ImportRejected(_("Missing columns: %(cols)s") % {"cols": "wkt"})
+        rows = []
+        for number, values in enumerate(reader, start=2):
+            values = {k.strip().lower(): v for k, v in values.items() if k}
+            rows.append((number, _row(values, (values.get("wkt") or "").strip())))
+    except csv.Error as exc:
+        raise ImportRejected(
+            _("The file cannot be read as CSV at line %(line)d: %(error)s")
+            % {"line": reader.line_num, "error": exc}
+        ) from exc
     return rows

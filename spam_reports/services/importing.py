@@ -1,7 +1,6 @@
 """Bulk import of reports from CSV/XLSX (a Celery job with a progress bar): streamed in chunks,
 checked row by row, COPY-ed into a staging table, committed chunk by chunk so a retry resumes."""
 
-import codecs
 import csv
 import io
 import re
@@ -20,6 +19,7 @@ from core.exceptions import (
 from core.history import acting_as
 from core.models import Organization
 from core.permissions import is_operator_user
+from core.textfiles import clean_cell, open_text, sniff_dialect
 from spam_reports import rules, senders
 from spam_reports.models import Origin
 from spam_reports.services.access import is_spam_official
@@ -78,8 +78,8 @@ def start_import(user, uploaded, origin=Origin.OPERATOR_FEED):
 def _rows(job):
     """(total, iterator of (row number, {column: text})) streamed from the job's file.
 
-    A CSV is checked to be UTF-8 first (one streaming pass that also counts its rows), so a file in
-    another encoding is refused before anything is stored."""
+    A CSV's encoding is found first (core.textfiles: one streaming pass; a file that is no text it
+    can read is refused before anything is stored), then its lines are counted."""
     handle = job.file.open("rb")
     head = handle.read(4)
     handle.seek(0)
@@ -97,25 +97,23 @@ def _rows(job):
         return total, _numbered(values)
     if (job.original_name or "").lower().endswith(".xlsx"):
         raise ImportRejected(_("The file is named .xlsx but is not an Excel workbook."))
-    decoder = io.IncrementalNewlineDecoder(None, translate=True)
-    utf8 = codecs.getincrementaldecoder("utf-8")()
-    lines = 0
-    while block := handle.read(1 << 20):
-        try:
-            lines += decoder.decode(utf8.decode(block)).count("\n")
-        except UnicodeDecodeError:
-            raise ImportRejected(
-                _("The file is not UTF-8 text: save it from Excel as “CSV UTF-8”.")
-            ) from None
-    handle.seek(0)
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    sample = text.read(4096)
+    text = open_text(handle)  # the encoding found (core.textfiles), universal line endings
+    lines = sum(1 for _line in text)
     text.seek(0)
+    dialect = sniff_dialect(text.read(4096))
+    text.seek(0)
+    return max(0, lines - 1), _numbered(_csv_records(csv.reader(text, dialect)))
+
+
+def _csv_records(reader):
+    """The reader's records; a line the csv module cannot read (a NUL byte …) refuses the file."""
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return max(0, lines - 1), _numbered(csv.reader(text, dialect))
+        yield from reader
+    except csv.Error as exc:
+        raise ImportRejected(
+            _("The file cannot be read as CSV at line %(line)d: %(error)s")
+            % {"line": reader.line_num, "error": exc}
+        ) from exc
 
 
 def _numbered(values):
@@ -129,7 +127,7 @@ def _cell(value):
         return value.strftime("%d/%m/%Y %H:%M:%S")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_cell(value)
 
 
 def _header(first):

@@ -787,12 +787,21 @@ def test_missing_or_unknown_columns_refuse_the_file(official, header, message):
 
 
 @pytest.mark.parametrize("encoding", ["cp1258", "utf-16"])
-def test_a_file_not_in_utf8_is_refused(official, encoding):
+def test_windows_1258_and_utf16_files_are_read_and_stored_in_nfc(official, encoding):
     # Windows' Vietnamese code page writes tones as combining marks: NFD text it can encode.
     content = unicodedata.normalize("NFD", "Giảm giá, mua ngay đi")
     rows = [HEADER, ["sms", "0912345678", "0987654321", content, _when(1)]]
     job = run_import(official, csv_file(rows, encoding=encoding))
-    assert job.status == "failed" and "UTF-8" in job.message
+    assert (job.status, job.created_count) == ("done", 1), job.message
+    assert SpamReport.objects.get().content == "Giảm giá, mua ngay đi"  # NFC
+
+
+def test_a_utf8_file_with_a_stray_byte_is_refused_at_that_byte(official):
+    rows = [HEADER, ["sms", "0912345678", "0987654321", "Vay tiền nhanh", _when(1)]]
+    upload = csv_file(rows)
+    data = upload.read().replace(b"nhanh", b"nh\xe0nh")
+    job = run_import(official, SimpleUploadedFile("reports.csv", data))
+    assert job.status == "failed" and "line 2, byte" in job.message, job.message
     assert not SpamReport.objects.exists()
 
 

@@ -125,7 +125,7 @@ def import_stations(user, uploaded):
     from core.services import ImportResult
     from core.tabular import read_table
 
-    header, rows = read_table(uploaded)
+    header, rows = read_table(uploaded, required=REQUIRED_COLUMNS)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ImportRejected(_("Missing columns: %(cols)s") % {"cols": ", ".join(missing)})

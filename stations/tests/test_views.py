@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -662,6 +663,29 @@ def test_import_success_with_counts(client, viettel_staff, xlsx_bytes, needs_sha
     assert response.redirect_chain[-1][0] == "/stations/"
     assert "1 stations created, 0 updated" in response.content.decode()
     assert Station.objects.get(code="IMP-1").commune.code == "00004"
+
+
+@pytest.mark.parametrize(
+    "label, encode",
+    [
+        ("Excel's Unicode text: UTF-16 with BOM, tabs", lambda rows: "\r\n".join(
+            "\t".join(r) for r in rows).encode("utf-16")),
+        ("CR-only, semicolons, NFD names", lambda rows: unicodedata.normalize(
+            "NFD", "\r".join(";".join(r) for r in rows)).encode()),
+        ("a title row above the header", lambda rows: "\n".join(
+            ",".join(r) for r in [["Danh sách trạm BTS"], *rows]).encode()),
+    ],
+)  # fmt: skip
+def test_files_as_excel_writes_them_import_with_their_names_intact(
+    client, viettel_staff, needs_shared_data, label, encode
+):
+    """Each of these gave a 500 or "missing columns" before; the name is stored as typed, NFC."""
+    client.force_login(viettel_staff)
+    rows = [HEADER, [*GOOD_ROW, "public_land"]]
+    upload = SimpleUploadedFile("s.csv", encode(rows), content_type="text/csv")
+    response = client.post("/stations/import/", {"file": upload}, follow=True)
+    assert response.redirect_chain[-1][0] == "/stations/", label
+    assert Station.objects.get(code="IMP-1").name == "Trạm nhập"
 
 
 def test_an_operator_may_not_import_another_operators_stations(client, make_user):
