@@ -17,6 +17,20 @@ def _state():
     return CableSegment._base_manager.all()
 
 
+def _feed_scope(resource):
+    """The segments of the projects the reader's organisation takes part in or leads, as the API
+    scopes them (CableSegment.scope_field)."""
+    from cables.models import CableProject
+
+    project = CableProject._meta.db_table
+    participants = CableProject.participants.through._meta.db_table
+    return (
+        f"object_id IN (SELECT s.id FROM {resource.table} s JOIN {project} p ON p.id = s.project_id "
+        f"WHERE p.lead_agency_id = %(org)s OR EXISTS (SELECT 1 FROM {participants} pp "
+        "WHERE pp.cableproject_id = p.id AND pp.organization_id = %(org)s))"
+    )
+
+
 def _register():
     from cables.models import CableSegment
     from cables.selectors import SEGMENT_PROPERTIES
@@ -29,6 +43,7 @@ def _register():
             geometry="route",
             properties={**SEGMENT_PROPERTIES, "updated_at": "updated_at"},
             org_field="operator",
+            feed_scope=_feed_scope,
             state_queryset=_state,
             selector=_segments,
             public=True,

@@ -16,7 +16,11 @@ A resource names:
 - ``save(user, instance_or_None, data)`` and ``delete(user, instance)``: the app's services;
 - ``bulk(user, records, atomic)``: optional, a batched upsert in the app's services;
 - ``public``: whether the nightly public download includes it;
-- ``open_to_all``: every role reads all of it (the public-site catalogue), whatever its org.
+- ``open_to_all``: every role reads all of it (the public-site catalogue), whatever its org;
+- ``feed_scope(resource)``: for a record seen by several organisations (a cable segment: the
+  project's participants and lead agency), an SQL condition on the change's ``object_id`` with
+  ``%(org)s`` (the reader's organisation) that the feed and the webhooks add to ``org_field``'s,
+  so the feed shows an operator what the API shows it.
 """
 
 from collections.abc import Callable
@@ -42,6 +46,7 @@ class Resource:
     bulk: Callable | None = None
     public: bool = False
     open_to_all: bool = False
+    feed_scope: Callable | None = None
     csv_columns: tuple = field(default=())
 
     @property

@@ -160,10 +160,18 @@ def _scope(user, names):
     if not org or not getattr(user, "is_authenticated", False) or not user.is_active:
         return "AND false", {}
     open_types = [n for n in names if sync.get(n).open_to_all]
-    return "AND (org_id = %(org)s OR resource = ANY(%(open)s::text[]))", {
-        "org": org,
-        "open": open_types,
-    }
+    condition, params = (
+        "org_id = %(org)s OR resource = ANY(%(open)s::text[])",
+        {
+            "org": org,
+            "open": open_types,
+        },
+    )
+    for i, name in enumerate(n for n in names if n not in open_types and sync.get(n).feed_scope):
+        resource = sync.get(name)
+        condition += f" OR (resource = %(scoped_{i})s AND {resource.feed_scope(resource)})"
+        params[f"scoped_{i}"] = name
+    return f"AND ({condition})", params
 
 
 def read(user, after=None, types=None, limit=DEFAULT_LIMIT):

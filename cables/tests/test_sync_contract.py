@@ -64,16 +64,10 @@ class TestCableSegmentSyncContract(SyncContract):
         return self.fixture("token_client")(org_code="MOBIFONE")
 
 
-FEED_SCOPE = (
-    "Bug: the feed scopes cable-segments by the segment's operator (cables/sync.py:31 "
-    "org_field='operator'; sync/feed.py:163 org_id = the client's organisation), the API by the "
-    "project's participants and lead agency (cables/models.py:126 scope_field): the lead agency's "
-    "client reads and writes this segment through the API but gets none of its events."
-)
-
-
 class TestCableSegmentOfAParticipantSyncContract(TestCableSegmentSyncContract):
-    """The same, for a segment the lead agency (VNPT) lays for a participating operator (Viettel)."""
+    """The same, for a segment the lead agency (VNPT) lays for a participating operator (Viettel):
+    the feed shows the lead agency's client its events as the API shows it the segment
+    (cables.sync's feed_scope), and another operator's client none."""
 
     operator = "VIETTEL"
-    xfail = {**TestCableSegmentSyncContract.xfail, "feed": FEED_SCOPE, "other_feed": FEED_SCOPE}
+    xfail = TestCableSegmentSyncContract.xfail
