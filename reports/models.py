@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.fields import PercentField, SmallCountField
+from core.fields import CountField, PercentField, SmallCountField
 from core.history import track
 from core.models import BaseModel, Organization, User
 from core.text import validate_identifier
@@ -103,6 +103,7 @@ class ReportRun(BaseModel):
     attempts = SmallCountField(_("attempts"), default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    version = CountField(default=1, editable=False, max_value=2_000_000_000)
 
     scope_field = "definition__recipient"
 

@@ -13,16 +13,16 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import indicators, outbox, roles
-from core.exceptions import InvalidInput, InvalidTransition, PermissionDenied
+from core.exceptions import InvalidInput, PermissionDenied
 from core.history import acting_as
 from core.models import Organization
-from core.notifications import notify, staff_of
+from core.notifications import notify
 from core.permissions import is_city_official
 from reports import periods
 from reports.models import ReportDefinition, ReportRun
@@ -192,8 +192,7 @@ def request_run(user, definition, period_key, today=None, system=False, enqueue=
         run = ReportRun.objects.select_for_update().get(pk=run.pk)
         queue = created
         if run.status == ReportRun.Status.FAILED:
-            run.status, run.error, run.progress = ReportRun.Status.QUEUED, "", 0
-            run.save(update_fields=["status", "error", "progress", "updated_at"])
+            run = _perform(None if system else user, run, "requeue")
             queue = True
         if queue and enqueue:
             # Kept in the outbox with the run: sent after the commit, or by the drain when the
@@ -284,6 +283,7 @@ def compute(run_id, today=None):
     """Compute a queued (or crashed) run to its end: snapshot, XLSX and PDF written together, or
     the run fails with the reason and nothing else is written. A finished run is left as it is."""
     from reports import documents
+    from reports.workflows import REPORT_RUN
 
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -293,13 +293,9 @@ def compute(run_id, today=None):
             .filter(pk=run_id)
             .first()
         )
-        if run is None or run.status not in (ReportRun.Status.QUEUED, ReportRun.Status.RUNNING):
-            return run
-        run.status = ReportRun.Status.RUNNING
-        run.attempts += 1
-        run.started_at = timezone.now()
-        run.progress = 0
-        run.save(update_fields=["status", "attempts", "started_at", "progress", "updated_at"])
+        if run is None or REPORT_RUN.transition(run, "start") is None:
+            return run  # finished (ready, approved, submitted or failed): left as it is
+        run = REPORT_RUN.perform(None, run, "start")
 
     def progress(percent):
         # updated_at is the run's heartbeat: the sweeper fails a run whose worker stopped beating.
@@ -321,28 +317,25 @@ def compute(run_id, today=None):
     except Exception as exc:  # any failure ends the run cleanly with its reason
         log.warning("report run %s failed: %s", run_id, exc)
         # Only this computation's run: a run finished meanwhile by another delivery of the task
-        # (then maybe approved) is left as it is.
+        # (then maybe approved) is left as it is. Failing is not a REPORT_RUN move but a
+        # conditional UPDATE (here, in fail_run and in sweep_stuck): the WHERE on the status is
+        # the guard that makes a late or second delivery harmless in one statement, without a
+        # lock to wait for (the give-up runs on a fresh connection after a database error, the
+        # sweeper fails a batch). It bumps the version as a move would.
         ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(
             status=ReportRun.Status.FAILED,
             error=str(exc)[:2000],
             progress=0,
             finished_at=timezone.now(),
+            version=F("version") + 1,
         )
         run.refresh_from_db()
         return run
     with transaction.atomic():
-        run = ReportRun.objects.select_for_update().get(pk=run_id)
-        if run.status != ReportRun.Status.RUNNING:
+        run = REPORT_RUN.lock(run)
+        if REPORT_RUN.transition(run, "finish") is None:
             return run  # finished meanwhile by another delivery of the task: keep its result
-        name = f"{definition.code}-{run.period_key}"
-        run.snapshot = snapshot
-        run.xlsx.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
-        run.pdf.save(f"{name}.pdf", ContentFile(pdf), save=False)
-        run.status = ReportRun.Status.READY
-        run.progress = 100
-        run.error = ""
-        run.finished_at = timezone.now()
-        run.save()
+        run = REPORT_RUN.perform(None, run, "finish", snapshot=snapshot, xlsx=xlsx, pdf=pdf)
     if run.requested_by_id:
         notify(
             [run.requested_by],
@@ -353,68 +346,40 @@ def compute(run_id, today=None):
     return run
 
 
-@transaction.atomic
-def approve(user, run):
-    if not is_report_official(user):
-        raise PermissionDenied()
-    run = ReportRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != ReportRun.Status.READY:
-        raise InvalidTransition(_("Only a report ready for review can be approved."))
-    with acting_as(user, action="reports.approve"):
-        run.status = ReportRun.Status.APPROVED
-        run.approved_by = user
-        run.approved_at = timezone.now()
-        run.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
-    return run
+# A run's states and the people's moves are declared once in reports.workflows (REPORT_RUN,
+# core.workflow); the moves below keep their signatures for the views, the API, the demo and the
+# tests, and all go through its perform (the row locked, the version checked when given).
 
 
-@transaction.atomic
-def submit(user, run):
+def _perform(user, run, action, **inputs):
+    from reports.workflows import REPORT_RUN  # it imports this module's rules
+
+    return REPORT_RUN.perform(user, run, action, **inputs)
+
+
+def approve(user, run, expected_version=None):
+    return _perform(user, run, "approve", expected_version=expected_version)
+
+
+def submit(user, run, expected_version=None):
     """Deliver an approved run to the recipient agency: its staff are told, its API client can
     download it."""
-    if not is_report_official(user):
-        raise PermissionDenied()
-    run = (
-        ReportRun.objects.select_for_update().select_related("definition__recipient").get(pk=run.pk)
-    )
-    if run.status != ReportRun.Status.APPROVED:
-        raise InvalidTransition(_("Only an approved report can be submitted."))
-    with acting_as(user, action="reports.submit"):
-        run.status = ReportRun.Status.SUBMITTED
-        run.submitted_at = timezone.now()
-        run.save(update_fields=["status", "submitted_at", "updated_at"])
-    notify(
-        staff_of(run.definition.recipient),
-        _("Report received: “%(report)s”, %(period)s")
-        % {"report": run.definition.name, "period": run.period_label},
-        url=f"/reports/runs/{run.public_id}/",
-    )
-    return run
+    return _perform(user, run, "submit", expected_version=expected_version)
 
 
-@transaction.atomic
-def recompute(user, run):
+def recompute(user, run, expected_version=None):
     """Compute a ready (not yet approved) or failed run again (the Retry of a failed run)."""
-    if not is_report_official(user):
-        raise PermissionDenied()
-    run = ReportRun.objects.select_for_update().get(pk=run.pk)
-    if run.status not in (ReportRun.Status.READY, ReportRun.Status.FAILED):
-        raise InvalidTransition(_("An approved or submitted report is not computed again."))
-    run.status, run.progress, run.error = ReportRun.Status.QUEUED, 0, ""
-    run.save(update_fields=["status", "progress", "error", "updated_at"])
-    outbox.enqueue("reports.tasks.compute_run", [run.pk])
-    return run
+    return _perform(user, run, "recompute", expected_version=expected_version)
 
 
-def retry(user, run):
+def retry(user, run, expected_version=None):
     """Queue a failed run again (the page's Retry button and POST .../retry/)."""
-    if run.status != ReportRun.Status.FAILED:
-        raise InvalidTransition(_("Only a failed report run can be retried."))
-    return recompute(user, run)
+    return _perform(user, run, "retry", expected_version=expected_version)
 
 
 def fail_run(run_id, error):
-    """Mark a run failed after its task gave up (called on a fresh connection)."""
+    """Mark a run failed after its task gave up (called on a fresh connection). A conditional
+    UPDATE, as in ``compute``: a run another delivery finished is left as it is."""
     return ReportRun.objects.filter(
         pk=run_id, status__in=(ReportRun.Status.QUEUED, ReportRun.Status.RUNNING)
     ).update(
@@ -422,6 +387,7 @@ def fail_run(run_id, error):
         error=str(error)[:2000],
         progress=0,
         finished_at=timezone.now(),
+        version=F("version") + 1,
     )
 
 
@@ -454,12 +420,15 @@ def sweep_stuck(limit=None, now=None):
                 if s == state and not (state == ReportRun.Status.QUEUED and pk in waiting)
             ]
             if pks:
+                # One UPDATE for the batch (the rows are locked above, skipping any a worker
+                # holds), not a REPORT_RUN.perform per run; it bumps the version as a move would.
                 ReportRun.objects.filter(pk__in=pks).update(
                     status=ReportRun.Status.FAILED,
                     error=reason,
                     progress=0,
                     finished_at=now,
                     updated_at=now,
+                    version=F("version") + 1,
                 )
                 marked += pks
     for pk in marked:

@@ -24,12 +24,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import indicators
-from core.exceptions import DomainError
+from core.exceptions import DomainError, InvalidInput
 from core.exceptions import PermissionDenied as ServicePermissionDenied
 from core.web import ListPage, ServiceFormView, history_rows, sort_headers
 from reports import charts, dashboard, periods, selectors, services
 from reports.forms import DefinitionFilter, DefinitionForm, RunFilter, RunRequestForm
 from reports.models import ReportDefinition, ReportRun
+from reports.workflows import REPORT_RUN
 
 
 def may_read_reports(user):
@@ -304,13 +305,14 @@ def _run_context(user, run):
     status = ReportRun.Status
     today = timezone.localdate()
     annotate_deadline(run, today)
+    moves = REPORT_RUN.allowed_actions(user, run)  # the buttons: the workflow's rules
     return {
         "run": run,
         "running": not run.finished,
         "reports_official": official,
-        "can_approve": official and run.status == status.READY,
-        "can_submit": official and run.status == status.APPROVED,
-        "can_recompute": official and run.status in (status.READY, status.FAILED),
+        "can_approve": "approve" in moves,
+        "can_submit": "submit" in moves,
+        "can_recompute": "recompute" in moves,  # "Retry" for a failed run
         "has_files": run.status in (status.READY, status.APPROVED, status.SUBMITTED)
         and bool(run.xlsx)
         and bool(run.pdf),
@@ -406,6 +408,16 @@ ACTIONS = {
 }
 
 
+def _posted_version(request):
+    """The version of the run the page showed (None when the form sent none)."""
+    version = request.POST.get("version", "").strip()
+    if not version:
+        return None
+    if not version.isdigit():
+        raise InvalidInput(message=_("The form was incomplete. Reload the page and try again."))
+    return int(version)
+
+
 @require_POST
 def run_action(request, public_id, action):
     """Approve, submit, recompute or retry the run: the service decides; a refusal is a
@@ -417,7 +429,7 @@ def run_action(request, public_id, action):
         raise DjangoPermissionDenied
     service, done = ACTIONS[action]
     try:
-        run = service(request.user, run)
+        run = service(request.user, run, expected_version=_posted_version(request))
     except ServicePermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc.message)) from exc
     except DomainError as exc:

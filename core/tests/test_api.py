@@ -163,7 +163,9 @@ def test_every_case_step_is_documented_alike(role_user, api_client):
             operation = schema["paths"][f"{base}{name.replace('_', '-')}/"]["post"]
             assert {"200", "400", "403", "404", "409", "412"} <= set(operation["responses"])
             assert "If-Match" in [p["name"] for p in operation.get("parameters", [])]
-    assert reverse("permit-application-return-", args=[1]) == "/api/v1/permit-applications/1/return/"
+    assert (
+        reverse("permit-application-return-", args=[1]) == "/api/v1/permit-applications/1/return/"
+    )
     assert (
         reverse("sharing-request-accept-counter", args=[1])
         == "/api/v1/sharing-requests/1/accept-counter/"

@@ -216,6 +216,7 @@ class ReportRunSerializer(serializers.ModelSerializer):
             "submitted_at",
             "xlsx",
             "pdf",
+            "version",
         ]
         read_only_fields = fields
 
@@ -258,3 +259,15 @@ class NewReportRunSerializer(serializers.Serializer):
         max_length=16,
         help_text=_("The period: 2026-11 (month), 2026-Q4, 2026-H2 or 2026, as the report runs."),
     )
+
+
+VERSION_HELP = _(
+    "The version of the record as you last read it: if someone changed it since, the answer is 409."
+)
+
+
+class RunStepSerializer(serializers.Serializer):
+    """The body of a run's step (approve, submit, recompute, retry): optionally, the version its
+    caller read."""
+
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)

@@ -30,6 +30,7 @@ from reports.api.serializers import (
     ReportDefinitionSerializer,
     ReportRunDetailSerializer,
     ReportRunSerializer,
+    RunStepSerializer,
 )
 from reports.models import PeriodType, ReportDefinition, ReportRun
 
@@ -238,36 +239,44 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = services.request_run(request.user, data["definition"], data["period"])
         return self.respond(run, status.HTTP_200_OK if run.finished else status.HTTP_202_ACCEPTED)
 
+    def step(self, request, move, status_code=status.HTTP_200_OK):
+        """One of the run's moves (reports.workflows.REPORT_RUN), with the body's ``version`` when
+        it names one (409 when stale)."""
+        run = self.get_object()
+        serializer = RunStepSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = serializer.validated_data.get("version")
+        return self.respond(move(request.user, run, expected_version=version), status_code)
+
     @extend_schema(
-        request=None,
+        request=RunStepSerializer,
         responses={200: ReportRunDetailSerializer, **ERRORS, 409: CONFLICT},
         summary=_("Approve a run ready for review (officials)"),
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, public_id=None):
-        return self.respond(services.approve(request.user, self.get_object()))
+        return self.step(request, services.approve)
 
     @extend_schema(
-        request=None,
+        request=RunStepSerializer,
         responses={200: ReportRunDetailSerializer, **ERRORS, 409: CONFLICT},
         summary=_("Submit an approved run to its recipient agency (officials)"),
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, public_id=None):
-        return self.respond(services.submit(request.user, self.get_object()))
+        return self.step(request, services.submit)
 
     @extend_schema(
-        request=None,
+        request=RunStepSerializer,
         responses={202: ReportRunDetailSerializer, **ERRORS, 409: CONFLICT},
         summary=_("Compute a run again (ready for review or failed; officials)"),
     )
     @action(detail=True, methods=["post"])
     def recompute(self, request, public_id=None):
-        run = services.recompute(request.user, self.get_object())
-        return self.respond(run, status.HTTP_202_ACCEPTED)
+        return self.step(request, services.recompute, status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        request=None,
+        request=RunStepSerializer,
         responses={202: ReportRunDetailSerializer, **ERRORS, 409: CONFLICT},
         summary=_("Retry a failed run (officials)"),
         description=_(
@@ -277,8 +286,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, public_id=None):
-        run = services.retry(request.user, self.get_object())
-        return self.respond(run, status.HTTP_202_ACCEPTED)
+        return self.step(request, services.retry, status.HTTP_202_ACCEPTED)
 
     def _file(self, kind, media_type):
         run = self.get_object()

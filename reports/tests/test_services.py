@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import translation
 
 from core import indicators, outbox
-from core.exceptions import InvalidInput, InvalidTransition, PermissionDenied
+from core.exceptions import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from core.models import Notification
 from reports import periods, services
 from reports.models import ReportDefinition, ReportRun
@@ -463,3 +463,21 @@ def test_a_run_finished_meanwhile_keeps_its_result(official, report, monkeypatch
         after = services.compute(run.pk)
         assert after.status == "approved" and after.error == "", mode
         assert after.snapshot == snapshot and after.approved_by == official
+
+
+def test_every_move_bumps_the_version(official, report):
+    """The people's moves (REPORT_RUN.perform) and the system's, failing included, each make a new
+    version of the run: a page or client that read an older one is told it is stale (409)."""
+    run = factories.requested(official, report)
+    assert run.version == 1
+    run = services.compute(run.pk)  # started, then finished
+    assert run.status == "ready" and run.version == 3
+    with pytest.raises(Conflict):
+        services.approve(official, run, expected_version=2)
+    run = services.recompute(official, run, expected_version=3)
+    assert run.status == "queued" and run.version == 4
+    assert services.fail_run(run.pk, "lost") == 1
+    run.refresh_from_db()
+    assert run.status == "failed" and run.version == 5
+    run = services.retry(official, run, expected_version=5)
+    assert run.status == "queued" and run.version == 6
