@@ -301,6 +301,19 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
         label=_("File (CSV UTF-8 or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
     )
+    date_order = forms.ChoiceField(
+        label=_("Date order in the file"),
+        choices=[
+            ("", _("Day first (dd/mm/yyyy), unless the file shows otherwise")),
+            ("dmy", _("day/month/year")),
+            ("mdy", _("month/day/year")),
+        ],
+        required=False,
+        help_text=_(
+            "A file whose dates are month first is refused until you say; one whose every "
+            "date could be either is read day first, and the result says so."
+        ),
+    )
     error_aliases = {"origin": "kind"}
 
     def __init__(self, *args, **kwargs):

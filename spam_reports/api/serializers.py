@@ -616,6 +616,9 @@ class StatisticsSerializer(serializers.Serializer):
 IMPORT_ORIGINS = [Origin.OPERATOR_FEED, Origin.EXPORT_5656, Origin.OFFICIAL]
 
 
+DATE_ORDERS = [("dmy", _("day/month/year")), ("mdy", _("month/day/year"))]
+
+
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text=_(
@@ -628,6 +631,15 @@ class ImportUploadSerializer(serializers.Serializer):
         [(o.value, o.label) for o in IMPORT_ORIGINS],
         required=False,
         help_text=_("Where the file comes from; your operator's feed, or “official”, if left out."),
+    )
+    date_order = choice_field(
+        DATE_ORDERS,
+        required=False,
+        help_text=_(
+            "How the file writes dates: `dmy` (day/month/year) or `mdy`. Left out, a file "
+            "that proves month-first, or whose rows disagree, fails saying so; one whose every "
+            "date could be either is read day-first and the job's message says so."
+        ),
     )
 
 

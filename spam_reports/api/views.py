@@ -609,7 +609,9 @@ class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         origin = data.get("origin") or (
             Origin.OPERATOR_FEED if is_operator_user(request.user) else Origin.OFFICIAL
         )
-        job = services.start_import(request.user, data["file"], origin=origin)
+        job = services.start_import(
+            request.user, data["file"], origin=origin, date_order=data.get("date_order") or None
+        )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -56,9 +56,9 @@ def fingerprint(channel, sender, recipient, received_at, content):
 DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
-def parse_time(value, field="received_at"):
-    """A time as people and exports write it: dd/mm/yyyy HH:MM[:SS] or ISO 8601; naive times are
-    Hanoi time."""
+def parse_time(value, field="received_at", date_order="dmy"):
+    """A time as people and exports write it: dd/mm/yyyy HH:MM[:SS] (mm/dd/yyyy when the file's
+    ``date_order`` is "mdy", see core.dateorder) or ISO 8601; naive times are Hanoi time."""
     if isinstance(value, datetime):
         moment = value
     else:
@@ -67,6 +67,8 @@ def parse_time(value, field="received_at"):
         match = DAY_FIRST.match(text)
         if match:
             day, month, year, hour, minute, second = (int(g or 0) for g in match.groups())
+            if date_order == "mdy":
+                day, month = month, day
             try:
                 moment = datetime(year, month, day, hour, minute, second)
             except ValueError:
@@ -106,7 +108,9 @@ class Reading:
     fingerprint: uuid.UUID
 
 
-def read_report(channel, sender, recipient="", content="", received_at=None, now=None):
+def read_report(
+    channel, sender, recipient="", content="", received_at=None, now=None, date_order="dmy"
+):
     """Check and normalise one report's fields; raise InvalidInput with every field's message."""
     errors = {}
     now = now or timezone.now()
@@ -132,7 +136,7 @@ def read_report(channel, sender, recipient="", content="", received_at=None, now
         errors["received_at"] = [_("Give the time the message or call was received.")]
     else:
         try:
-            moment = parse_time(received_at)
+            moment = parse_time(received_at, date_order=date_order)
         except InvalidInput as exc:
             errors.update(exc.errors)
         else:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dateorder import ORDERS, DateOrder
 from core.exceptions import (
     ImportRejected,
     InvalidInput,
@@ -52,8 +53,9 @@ def can_import(user):
     return is_spam_official(user) or is_operator_user(user)
 
 
-def start_import(user, uploaded, origin=Origin.OPERATOR_FEED):
-    """Queue a CSV/XLSX import of reports; returns the ImportJob whose page shows the progress."""
+def start_import(user, uploaded, origin=Origin.OPERATOR_FEED, date_order=None):
+    """Queue a CSV/XLSX import of reports; returns the ImportJob whose page shows the progress.
+    ``date_order`` ("dmy" / "mdy") says how the file writes dates when the file does not."""
     from core import imports
 
     if not can_import(user):
@@ -72,15 +74,19 @@ def start_import(user, uploaded, origin=Origin.OPERATOR_FEED):
                 ]
             }
         )
-    return imports.start(user, "spam_reports.reports", uploaded, {"origin": origin})
+    if date_order not in (None, "", *ORDERS):
+        raise InvalidInput({"date_order": [_("Choose day/month/year or month/day/year.")]})
+    options = {"origin": origin, **({"date_order": date_order} if date_order else {})}
+    return imports.start(user, "spam_reports.reports", uploaded, options)
 
 
-def _rows(job):
-    """(total, iterator of (row number, {column: text})) streamed from the job's file.
+def _rows(job, handle=None):
+    """(total, iterator of (row number, {column: text})) streamed from the job's file (or from
+    ``handle``, a binary file of it opened apart).
 
     A CSV's encoding is found first (core.textfiles: one streaming pass; a file that is no text it
     can read is refused before anything is stored), then its lines are counted."""
-    handle = job.file.open("rb")
+    handle = handle or job.file.open("rb")
     head = handle.read(4)
     handle.seek(0)
     if head.startswith(b"PK"):
@@ -152,9 +158,10 @@ def _header(first):
 class _Reader:
     """Checks the rows of one import; remembers operators and what it has already seen."""
 
-    def __init__(self, kind, now):
+    def __init__(self, kind, now, date_order="dmy"):
         self.kind = kind
         self.now = now
+        self.date_order = date_order
         self.operators = dict(
             Organization.objects.filter(kind=Organization.Kind.OPERATOR).values_list("code", "pk")
         )
@@ -183,7 +190,13 @@ class _Reader:
             content = values.get("content", "")
         try:
             r = read_report(
-                channel, sender, recipient, content, values.get("received_at"), self.now
+                channel,
+                sender,
+                recipient,
+                content,
+                values.get("received_at"),
+                self.now,
+                date_order=self.date_order,
             )
         except InvalidInput as exc:
             return None, _errors(number, exc.errors)
@@ -333,6 +346,24 @@ def _store(rows, job, user, origin):
     return len(stored), duplicates
 
 
+def _date_order(job, header):
+    """The order of the file's received_at dates, from the whole column (core.dateorder): the
+    job's ``date_order`` option when the user chose one; day-first when the file proves it or
+    has no date whose order matters (or, with a notice, when every date could be either);
+    otherwise the file is refused, saying what it shows. Returns (order, notice)."""
+    found = DateOrder(_("received_at"))
+    if "received_at" in header:
+        at = header.index("received_at")
+        with job.file.storage.open(job.file.name, "rb") as handle:  # a pass of its own
+            _total, rows = _rows(job, handle)
+            next(rows, None)
+            for number, values in rows:
+                if at < len(values):
+                    found.see(number, _cell(values[at]))
+    order = found.decide(job.options.get("date_order"))
+    return order, found.notice
+
+
 def import_reports(job, progress):
     """The Celery handler of a report import: stream the file in chunks of CHUNK rows, each chunk
     checked, stored and committed with the job's progress, so a retry after a crash resumes after
@@ -348,7 +379,8 @@ def import_reports(job, progress):
     except StopIteration:
         raise ImportRejected(_("The file is empty.")) from None
     header, kind = _header(first)
-    reader = _Reader(kind, timezone.now())
+    date_order, notice = _date_order(job, header)
+    reader = _Reader(kind, timezone.now(), date_order)
     resume_after = job.processed
     progress(job.processed, total=total)
 
@@ -394,8 +426,9 @@ def import_reports(job, progress):
             chunk, chunk_errors = [], []
     flush(chunk, chunk_errors, processed)
     job.refresh_from_db()
-    return _("%(stored)d reports stored, %(dup)d duplicates, %(bad)d rows refused.") % {
+    done = _("%(stored)d reports stored, %(dup)d duplicates, %(bad)d rows refused.") % {
         "stored": job.created_count,
         "dup": job.duplicate_count,
         "bad": job.error_count,
     }
+    return f"{done} {notice}" if notice else done

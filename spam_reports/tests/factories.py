@@ -82,9 +82,9 @@ def xlsx_file(rows, name="reports.xlsx"):
     return SimpleUploadedFile(name, out.getvalue(), content_type="application/vnd.ms-excel")
 
 
-def run_import(user, uploaded, origin="operator_feed"):
+def run_import(user, uploaded, origin="operator_feed", date_order=None):
     """Start an import as the page does and run its job here (the worker's part), to its end."""
-    job = services.start_import(user, uploaded, origin=origin)
+    job = services.start_import(user, uploaded, origin=origin, date_order=date_order)
     return imports.run(job.pk)
 
 

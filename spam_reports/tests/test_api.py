@@ -639,6 +639,7 @@ def test_import_is_queued_and_polled(client, as_role):
     ("data", "field"),
     [
         ({"file": "FILE", "origin": "public_form"}, "origin"),
+        ({"file": "FILE", "date_order": "ymd"}, "date_order"),
         ({"file": "NOTES"}, "file"),
         ({"file": "EMPTY"}, "file"),
         ({}, "file"),

@@ -881,3 +881,67 @@ def test_a_resumed_job_stores_nothing_twice(official, monkeypatch):
     assert imports.run(job.pk).attempts == 2
     assert ImportJob.objects.get(pk=job.pk).created_count == 9
     assert_rollups_match()
+
+
+# --- The file's date order (core.dateorder) ---------------------------------------------------------
+
+
+def _received(sender):
+    moment = timezone.localtime(SpamReport.objects.get(sender=sender).received_at)
+    return (moment.day, moment.month)
+
+
+def test_a_13th_elsewhere_in_the_file_makes_9_8_the_9th_of_august(official):
+    rows = [
+        HEADER,
+        ["sms", "0912345678", "0987654321", "Vay", "9/8/2026 10:00"],
+        ["sms", "0961234567", "0987654321", "Vay", "13/8/2026 10:00"],
+    ]
+    job = run_import(official, csv_file(rows))
+    assert (job.status, job.created_count) == ("done", 2), job.message
+    assert _received("+84912345678") == (9, 8)
+    assert "could be day-first or month-first" not in job.message
+
+
+def test_a_month_first_file_is_refused_until_the_user_says_so(official):
+    rows = [
+        HEADER,
+        ["sms", "0912345678", "0987654321", "Vay", "9/8/2026 10:00"],
+        ["sms", "0961234567", "0987654321", "Vay", "8/13/2026 10:00"],
+    ]
+    refused = run_import(official, csv_file(rows))
+    assert refused.status == "failed" and "month first" in refused.message, refused.message
+    assert "row 3" in refused.message and not SpamReport.objects.exists()
+    job = run_import(official, csv_file(rows), date_order="mdy")
+    assert (job.status, job.created_count) == ("done", 2), job.message
+    assert _received("+84912345678") == (8, 9)
+    assert _received("+84961234567") == (13, 8)
+
+
+def test_rows_that_disagree_refuse_the_file(official):
+    rows = [
+        HEADER,
+        ["sms", "0912345678", "0987654321", "Vay", "13/8/2026 10:00"],
+        ["sms", "0961234567", "0987654321", "Vay", "8/13/2026 10:00"],
+    ]
+    job = run_import(official, csv_file(rows))
+    assert job.status == "failed" and "disagree" in job.message, job.message
+    assert not SpamReport.objects.exists()
+
+
+def test_a_file_whose_every_date_could_be_either_is_read_day_first_and_says_so(official):
+    rows = [
+        HEADER,
+        ["sms", "0912345678", "0987654321", "Vay", "9/8/2026 10:00"],
+        ["sms", "0961234567", "0987654321", "Vay", "10/8/2026 10:00"],
+    ]
+    job = run_import(official, csv_file(rows))
+    assert (job.status, job.created_count) == ("done", 2), job.message
+    assert "could be day-first or month-first" in job.message and "row 2" in job.message
+    assert _received("+84912345678") == (9, 8)
+
+
+def test_an_unknown_date_order_is_a_field_error(official):
+    with pytest.raises(InvalidInput) as exc:
+        services.start_import(official, csv_file([HEADER]), date_order="ymd")
+    assert "date_order" in exc.value.errors

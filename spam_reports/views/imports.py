@@ -45,7 +45,10 @@ class ImportView(ServiceFormView):
 
     def perform(self, form):
         return services.start_import(
-            self.request.user, form.cleaned_data["file"], origin=form.cleaned_data["kind"]
+            self.request.user,
+            form.cleaned_data["file"],
+            origin=form.cleaned_data["kind"],
+            date_order=form.cleaned_data["date_order"] or None,
         )
 
     def success_url_for(self, obj):
