@@ -1,9 +1,16 @@
 """core.dateorder: a file's date order is decided from its whole column, never per row."""
 
 import pytest
+from django.utils import translation
 
 from core.dateorder import DMY, MDY, DateOrder
 from core.exceptions import ImportRejected
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 def order_of(*values):
@@ -58,3 +65,10 @@ def test_all_ambiguous_is_read_day_first_with_a_notice():
     assert "row 2" in found.notice and "9/8/2026" in found.notice
     chosen = order_of("9/8/2026")
     assert chosen.decide(MDY) == MDY and chosen.notice == ""
+
+
+def test_the_messages_are_in_vietnamese_for_the_portal():
+    found = order_of("8/13/2026")
+    with translation.override("vi"), pytest.raises(ImportRejected) as refused:
+        found.decide()
+    assert "tháng/ngày/năm" in str(refused.value.message) and "dòng 2" in str(refused.value.message)

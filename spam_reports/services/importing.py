@@ -351,7 +351,7 @@ def _date_order(job, header):
     job's ``date_order`` option when the user chose one; day-first when the file proves it or
     has no date whose order matters (or, with a notice, when every date could be either);
     otherwise the file is refused, saying what it shows. Returns (order, notice)."""
-    found = DateOrder(_("received_at"))
+    found = DateOrder("received_at")  # the column as the file names it
     if "received_at" in header:
         at = header.index("received_at")
         with job.file.storage.open(job.file.name, "rb") as handle:  # a pass of its own
