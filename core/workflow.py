@@ -149,12 +149,23 @@ class Workflow:
 
     # --- moving ---------------------------------------------------------------------------------
 
-    def lock(self, obj):
-        """``obj``'s row, locked until the transaction ends (call inside one)."""
+    def lock(self, obj, expected_version=None):
+        """``obj``'s row, locked until the transaction ends (call inside one); stale (Conflict)
+        when ``expected_version`` is given and is not the row's (a step that is not a move:
+        correcting a case's operator, assigning, a follow-up)."""
         queryset = self.model._default_manager.select_for_update(of=tuple(self.lock_of))
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
-        return queryset.get(pk=obj.pk)
+        locked = queryset.get(pk=obj.pk)
+        self.check_version(locked, expected_version)
+        return locked
+
+    def check_version(self, locked, expected_version):
+        """Refuse (Conflict, the stale message) a caller who read another version."""
+        if expected_version is not None and int(expected_version) != getattr(
+            locked, self.version_field
+        ):
+            raise Conflict(self.stale_message % {"status": self.state_label(locked)})
 
     @transaction.atomic
     def perform(self, user, obj, action, *, expected_version=None, **inputs):
@@ -163,9 +174,7 @@ class Workflow:
         locked = self.lock(obj)
         if user is not None and not self.scope(user, locked):
             raise PermissionDenied()
-        version = getattr(locked, self.version_field)
-        if expected_version is not None and int(expected_version) != version:
-            raise Conflict(self.stale_message % {"status": self.state_label(locked)})
+        self.check_version(locked, expected_version)
         t = self.transition(locked, action)
         if t is None:
             values = {"status": self.state_label(locked), "action": self.label(action)}
@@ -186,7 +195,7 @@ class Workflow:
         for key, value in changes.items():
             setattr(locked, key, value)
         setattr(locked, self.state_field, t.target)
-        setattr(locked, self.version_field, version + 1)
+        setattr(locked, self.version_field, getattr(locked, self.version_field) + 1)
         for hook in self.before_save:
             hook(user, locked, move)
         with acting_as(user, action=f"{self.name}.{action}"):

@@ -189,7 +189,7 @@ def can_access_asset(user, asset):
 # --- Tenancies ----------------------------------------------------------------------------------------
 
 
-def _lock_asset(asset_id):
+def _asset_for_update(asset_id):
     return InfrastructureAsset.objects.select_for_update().get(pk=asset_id)
 
 
@@ -247,7 +247,7 @@ def create_tenancy(
         errors["until"] = [_("The end date cannot be before the start date.")]
     if errors:
         raise InvalidInput(errors)
-    locked = _lock_asset(asset.pk)
+    locked = _asset_for_update(asset.pk)
     with acting_as(user, action="sharing.tenancy"):
         _allocate(locked, units)
         tenancy = Tenancy.objects.create(
@@ -270,7 +270,7 @@ def end_tenancy(user, tenancy, until=None):
     tenancy = Tenancy.objects.select_for_update().get(pk=tenancy.pk)
     if tenancy.status == Tenancy.Status.ENDED:
         raise InvalidTransition(_("The tenancy has already ended."))
-    locked = _lock_asset(tenancy.asset_id)
+    locked = _asset_for_update(tenancy.asset_id)
     with acting_as(user, action="sharing.end_tenancy"):
         locked.used_capacity -= tenancy.units
         locked.save(update_fields=["used_capacity", "updated_at"])

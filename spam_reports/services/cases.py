@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import (
-    Conflict,
     InvalidInput,
     InvalidTransition,
     PermissionDenied,
@@ -45,16 +44,6 @@ def _workflows():
 
 def _perform(workflow, user, obj, action, **inputs):
     return getattr(_workflows(), workflow).perform(user, obj, action, **inputs)
-
-
-def _locked(workflow, obj, expected_version=None):
-    """``obj``'s row locked by its workflow, for a step that is not a move (correcting the
-    operator, assigning, a follow-up); stale when the user read another version."""
-    flow = getattr(_workflows(), workflow)
-    locked = flow.lock(obj)
-    if expected_version is not None and int(expected_version) != locked.version:
-        raise Conflict(flow.stale_message % {"status": flow.state_label(locked)})
-    return locked
 
 
 def allowed_moves(user, case):
@@ -105,7 +94,7 @@ def set_case_operator(user, case, operator, expected_version=None):
         raise PermissionDenied()
     if operator is not None and operator.kind != Organization.Kind.OPERATOR:
         raise InvalidInput({"operator": [_("Choose a telecom operator.")]})
-    case = _locked("SPAM_CASE", case, expected_version)
+    case = _workflows().SPAM_CASE.lock(case, expected_version)
     with acting_as(user, action="spam_reports.case.operator"):
         _save_case_operator(case, operator)
     return case
@@ -148,7 +137,7 @@ def assign(
     """Assign a case to the sender's operator with a deadline (the SLA in hours)."""
     if not is_spam_official(user):
         raise PermissionDenied()
-    case = _locked("SPAM_CASE", case, expected_version)
+    case = _workflows().SPAM_CASE.lock(case, expected_version)
     if case.status not in _workflows().ASSIGNABLE:
         raise InvalidTransition(
             _("A case that is “%(status)s” cannot be assigned.")

@@ -17,7 +17,7 @@ from spam_reports.models import (
     SubscriberInspection,
 )
 from spam_reports.services.access import is_spam_official
-from spam_reports.services.cases import _locked, _perform, _workflows
+from spam_reports.services.cases import _perform, _workflows
 
 # --- Subscriber-information inspections --------------------------------------------------------------
 
@@ -79,7 +79,7 @@ def record_follow_up(
     (SPAM_INSPECTION's "remedy"; a follow-up to a remedied inspection leaves it remedied)."""
     if not (is_spam_official(user) or acts_for(user, inspection.operator_id)):
         raise PermissionDenied()
-    inspection = _locked("SPAM_INSPECTION", inspection, expected_version)
+    inspection = _workflows().SPAM_INSPECTION.lock(inspection, expected_version)
     if inspection.status in _workflows().INSPECTION_FINAL:
         raise InvalidTransition(_("The inspection is closed."))
     errors = {}
@@ -112,7 +112,7 @@ def close_inspection(user, inspection, expected_version=None):
     changes nothing."""
     if not is_spam_official(user):
         raise PermissionDenied()
-    locked = _locked("SPAM_INSPECTION", inspection, expected_version)
+    locked = _workflows().SPAM_INSPECTION.lock(inspection, expected_version)
     if locked.status in _workflows().INSPECTION_FINAL:
         return locked
     return _perform("SPAM_INSPECTION", user, locked, "close", expected_version=expected_version)
