@@ -8,6 +8,7 @@ database in raw SQL, so that the ratio shows what the application layer costs.
 SUITES = [
     "bench.core",
     "bench.stations",
+    "bench.imports",
     "bench.sharing",
     "bench.cables",
     "bench.spam",

@@ -654,3 +654,39 @@ def import_segments(user, project, uploaded):
 
 def unit_names():
     return dict(AdministrativeUnit.objects.values_list("id", "name"))
+
+
+# --- The segment import as a job of core.imports (manage.py import_file and the worker) ------------
+
+SEGMENT_KIND = "cables.segments"
+
+
+def start_segment_import(user, uploaded, enqueue=True, project=None, **options):
+    """Queue an import of a project's segments (core.imports); ``project``: its code or id. The
+    file is taken whole or not at all (atomic), as on the project's page."""
+    from core import imports
+
+    found = None
+    if project:
+        found = CableProject.objects.filter(code=str(project)).first()
+        if found is None:
+            try:
+                found = CableProject.objects.filter(public_id=project).first()
+            except (ValueError, ValidationError):
+                found = None
+    if found is None:
+        raise InvalidInput({"project": [_("Name the project (its code) the segments belong to.")]})
+    if not can_manage(user, found):
+        raise PermissionDenied()
+    options = {k: v for k, v in options.items() if v not in (None, "")}
+    options.update(project=str(found.public_id), mode="atomic")
+    return imports.start(user, SEGMENT_KIND, uploaded, options, enqueue=enqueue)
+
+
+def run_segment_import(job, progress):
+    """core.imports' handler: the project's segments from the job's file, all or nothing."""
+    project = CableProject.objects.get(public_id=job.options["project"])
+    with job.file.open("rb") as handle:
+        result = import_segments(job.created_by, project, handle)
+    progress(result.created, total=result.created, created_count=result.created)
+    return _("%(created)d segments created.") % {"created": result.created}

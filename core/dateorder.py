@@ -98,3 +98,25 @@ class DateOrder:
             )
             return DMY
         raise ImportRejected(message % values)
+
+
+EXCEL_EPOCH_ORDINAL = 693594  # date(1899, 12, 30).toordinal(): Excel's day 0 (1900 date system)
+
+
+def parse_date(text, order=DMY):
+    """A date as a file writes it: dd/mm/yyyy (mm/dd/yyyy when ``order`` is MDY; "/", "." or "-"),
+    ISO yyyy-mm-dd, or an Excel serial day number (a date cell read as its number). None when
+    ``text`` is empty; ValueError when it is no date."""
+    from datetime import date, datetime
+
+    text = str(text or "").strip()
+    if not text:
+        return None
+    match = SLASHED.match(text)
+    if match and len(text) <= 10:
+        first, second, year = (int(g) for g in match.groups())
+        day, month = (second, first) if order == MDY else (first, second)
+        return date(year, month, day)
+    if text.isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 … 2119 as an Excel serial
+        return date.fromordinal(EXCEL_EPOCH_ORDINAL + int(text))
+    return datetime.strptime(text[:10], "%Y-%m-%d").date()

@@ -8,6 +8,9 @@ total=None, **counts)`` records how far it got. A handler commits as it goes and
 as {"row", "column", "message"} (the first MAX_ERRORS of them; ``error_count`` counts all).
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,15 +19,137 @@ from core import outbox
 from core.exceptions import DomainError, InvalidInput, InvalidTransition, PermissionDenied
 
 MAX_ERRORS = 1000
-HANDLERS = {}
+MODES = ("atomic", "partial")
+# A file this small is imported in the page's request (the same job and handler); a bigger one
+# goes to the worker and the page follows its progress.
+INLINE_BYTES = 256 * 1024
 
 
-def register(kind, handler):
+@dataclass(frozen=True)
+class Kind:
+    """A kind of import an app registers: its handler (the worker's part), its template's fields
+    (core.importmap.Field) and its own ``start(user, uploaded, enqueue=True, **options)`` that
+    checks who may import and the options before the job is made (default: core's ``start``).
+    ``modes``: the modes it offers (atomic: all or nothing; partial: the valid rows stored);
+    ``dry_run``: whether it can check a file without storing it."""
+
+    name: str
+    handler: Any
+    label: Any = ""
+    fields: tuple = ()
+    start: Any = None
+    modes: tuple = ("partial",)
+    dry_run: bool = False
+    date_fields: tuple = ()  # fields whose dates the mapping step checks (core.dateorder)
+    page: str = ""  # the URL name of the kind's import page
+
+
+KINDS: dict[str, Kind] = {}
+HANDLERS = {}  # kind name -> handler (the worker's look-up)
+
+
+def register(kind, handler, **declared):
+    KINDS[kind] = Kind(kind, handler, **declared)
     HANDLERS[kind] = handler
 
 
-def start(user, kind, uploaded, options=None):
-    """Store the file and queue the import; returns the job (the page then shows its progress)."""
+def find_kind(name):
+    """A registered kind by its name, or by a part of it that names one kind only ("stations")."""
+    if name in KINDS:
+        return KINDS[name]
+    matches = [k for k in KINDS.values() if name and name.lower() in k.name.lower()]
+    if len(matches) != 1:
+        raise InvalidInput(
+            {"kind": [_("Unknown kind of import. Known: %(kinds)s") % {"kinds": ", ".join(KINDS)}]}
+        )
+    return matches[0]
+
+
+# --- Column mappings, saved by name (core.importmap) -----------------------------------------
+
+
+def mapping_named(user, kind, name):
+    """The mapping ``user``'s organisation saved as ``name`` for ``kind`` (or a portal-wide one)."""
+    from core.models import ImportMapping
+
+    found = (
+        ImportMapping.objects.filter(kind=kind, name=name)
+        .filter(organization_id__in=[user.organization_id, None])
+        .order_by("organization_id")
+        .first()
+    )
+    if found is None:
+        raise InvalidInput(
+            {"mapping": [_("No saved mapping is called “%(name)s”.") % {"name": name}]}
+        )
+    return found
+
+
+def save_mapping(user, kind, name, mapping, date_order=""):
+    """Save (or replace) ``mapping`` under ``name`` for the user's organisation, with the date
+    order its files write (when the user said it)."""
+    from core.importmap import parse_mapping
+    from core.models import ImportMapping
+
+    name = str(name or "").strip()
+    if not name:
+        raise InvalidInput({"mapping_name": [_("Give the mapping a name.")]})
+    columns, constants = parse_mapping(mapping)
+    saved, _created = ImportMapping.objects.update_or_create(
+        kind=kind,
+        organization_id=user.organization_id,
+        name=name[:100],
+        defaults={
+            "columns": columns,
+            "constants": constants,
+            "date_order": date_order or "",
+            "created_by": user,
+        },
+    )
+    return saved
+
+
+def check_options(user, kind, options):
+    """The job's options as it will keep them: a mapping named is replaced by what it says (the job
+    keeps the mapping it used), the mode and a dry run checked against what the kind offers."""
+    options = dict(options or {})
+    found = KINDS.get(kind)
+    if options.get("mapping_name"):
+        saved = mapping_named(user, kind, options.pop("mapping_name"))
+        options.update(mapping=saved.mapping, mapping_used=saved.name)
+        if saved.date_order and not options.get("date_order"):
+            options["date_order"] = saved.date_order
+    mode = options.get("mode")
+    if mode and (mode not in MODES or (found and mode not in found.modes)):
+        raise InvalidInput({"mode": [_("This import does not offer that mode.")]})
+    if options.get("dry_run") and found and not found.dry_run:
+        raise InvalidInput({"dry_run": [_("This import cannot check a file without storing it.")]})
+    return options
+
+
+def queue(job):
+    """Send a stored job to the worker (in the outbox with the job's change)."""
+    from core.models import ImportJob
+
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.QUEUED, options=job.options, updated_at=timezone.now()
+        )
+        outbox.enqueue("core.tasks.run_import", [job.pk])
+    job.status = ImportJob.Status.QUEUED
+    return job
+
+
+def run_or_queue(job):
+    """Run a small job here and now; send a bigger one to the worker. Returns the job."""
+    if job.file.size <= INLINE_BYTES:
+        return run(job.pk)
+    return queue(job)
+
+
+def start(user, kind, uploaded, options=None, enqueue=True):
+    """Store the file and queue the import; returns the job (the page then shows its progress).
+    ``enqueue=False``: the caller runs it (``run``, as manage.py import_file does)."""
     from core.models import ImportJob
 
     if kind not in HANDLERS:
@@ -34,16 +159,17 @@ def start(user, kind, uploaded, options=None):
     job = ImportJob(
         kind=kind,
         original_name=(getattr(uploaded, "name", "") or "import")[:255],
-        options=options or {},
+        options=check_options(user, kind, options),
         created_by=user,
         organization_id=user.organization_id,
     )
     job.file.save(job.original_name, uploaded, save=False)
     with transaction.atomic():
         job.save()
-        # In the outbox with the job: sent after the commit, or by the drain when the broker is
-        # back; a broker that is down neither fails the upload nor loses the job.
-        outbox.enqueue("core.tasks.run_import", [job.pk])
+        if enqueue:
+            # In the outbox with the job: sent after the commit, or by the drain when the broker
+            # is back; a broker that is down neither fails the upload nor loses the job.
+            outbox.enqueue("core.tasks.run_import", [job.pk])
     return job
 
 
@@ -69,8 +195,8 @@ def run(job_id):
 
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.finished:
-            return job
+        if job is None or job.finished or job.status == ImportJob.Status.DRAFT:
+            return job  # finished, or still waiting for its column mapping
         job.status = ImportJob.Status.RUNNING
         job.started_at = job.started_at or timezone.now()
         job.attempts += 1
@@ -93,6 +219,12 @@ def run(job_id):
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.DONE, message=str(message), finished_at=timezone.now()
         )
+        if job.options.get("mapping_used"):  # said with the result: which mapping read the file
+            job.refresh_from_db(fields=["notices"])
+            used = _("Columns read with the saved mapping “%(name)s”.") % {
+                "name": job.options["mapping_used"]
+            }
+            ImportJob.objects.filter(pk=job.pk).update(notices=[used, *job.notices])
     job.refresh_from_db()
     return job
 

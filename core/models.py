@@ -401,6 +401,7 @@ class ImportJob(BaseModel):
     """
 
     class Status(models.TextChoices):
+        DRAFT = "draft", _("Waiting for its column mapping")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
@@ -419,6 +420,7 @@ class ImportJob(BaseModel):
     duplicate_count = CountField(_("duplicates"), default=0, max_value=100_000_000)
     error_count = CountField(_("rows refused"), default=0, max_value=100_000_000)
     errors = models.JSONField(_("row errors"), default=list, blank=True)
+    notices = models.JSONField(_("notices"), default=list, blank=True)  # columns ignored, dates …
     message = models.TextField(_("message"), blank=True)
     attempts = SmallCountField(_("attempts"), default=0)
     created_by = models.ForeignKey(
@@ -460,6 +462,54 @@ class ImportJob(BaseModel):
     @property
     def finished(self):
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportMapping(BaseModel):
+    """Which column of another system's file feeds which field of an import kind, saved under a
+    name by an organisation ("VNPT OSS") for its next file of the same source (core.importmap)."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    name = models.CharField(_("name"), max_length=100)
+    organization = models.ForeignKey(
+        "core.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="import_mappings",
+        verbose_name=_("organisation"),
+    )
+    columns = models.JSONField(_("columns"), default=dict, blank=True)  # file column -> field
+    constants = models.JSONField(_("constant values"), default=dict, blank=True)  # field -> value
+    date_order = models.CharField(
+        _("date order"),
+        max_length=3,
+        blank=True,
+        choices=[("dmy", _("day/month/year")), ("mdy", _("month/day/year"))],
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("saved by")
+    )
+
+    scope_field = "organization"
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "organization", "name"],
+                name="core_importmapping_unique_name",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def mapping(self):
+        return {"columns": self.columns, "constants": self.constants}
 
 
 class OutboxMessage(models.Model):

@@ -36,7 +36,13 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    warnings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # notices: columns ignored, dates read …
+    errors: list = field(default_factory=list)  # the refused rows' {row, column, value, message}
+    rows: int = 0  # records read from the file
+
+    @property
+    def refused(self):
+        return len({e["row"] for e in self.errors})
 
 
 # --- Reference data ---------------------------------------------------------------------------

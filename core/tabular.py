@@ -19,25 +19,27 @@ MAX_ROWS = 100_000
 HEADER_ROWS = 20
 
 
-def read_table(uploaded, name=None, required=()):
+def read_table(uploaded, name=None, required=(), is_header=None):
     """Return (header, [(row_number, {column: value})]) from a CSV or XLSX upload.
 
     Row numbers are as the user sees them in the file (the header is row 1 unless title rows stand
-    above it). ``required`` names the columns that identify the header row (and the sheet).
+    above it). ``required`` names the columns that identify the header row (and the sheet), or
+    ``is_header(cells)`` tells (core.importmap.header_test: the row feeds every required field).
     """
+    is_header = is_header or _holds(required)
     name = (name or getattr(uploaded, "name", "") or "").lower()
     uploaded.seek(0)
     head = uploaded.read(4)
     uploaded.seek(0)
     if head.startswith(b"PK"):
-        rows = _xlsx_rows(uploaded, required)
+        rows = _xlsx_rows(uploaded, is_header)
     elif name.endswith((".xlsx", ".xls", ".xlsm")):
         raise ImportRejected(_("The file is named .xlsx but is not an Excel workbook."))
     else:
         rows = _csv_rows(uploaded)
     if not rows:
         raise ImportRejected(_("The file is empty."))
-    at = header_index(rows, required)
+    at = header_index(rows, is_header)
     header = [_header_cell(h) for h in rows[at]]
     out = []
     for number, values in enumerate(rows[at + 1 :], start=at + 2):
@@ -49,19 +51,32 @@ def read_table(uploaded, name=None, required=()):
     return header, out
 
 
-def header_index(rows, required):
-    """The index of the first of the first HEADER_ROWS rows holding every ``required`` column
-    (0 when none does, or nothing is required)."""
+def _holds(required):
+    """A header test: the row holds every ``required`` column (None when nothing is required)."""
     wanted = {c.lower() for c in required}
-    if wanted:
+    return (lambda cells: wanted <= {c.lower() for c in cells}) if wanted else None
+
+
+def header_index(rows, is_header):
+    """The index of the first of the first HEADER_ROWS rows that ``is_header`` (its cells as
+    header names) accepts; 0 when none does, or there is no test. ``is_header`` may also be a
+    sequence of required column names."""
+    if is_header is not None and not callable(is_header):
+        is_header = _holds(is_header)
+    if is_header is not None:
         for i, row in enumerate(rows[:HEADER_ROWS]):
-            if wanted <= {_header_cell(c) for c in row}:
+            if is_header([_header_cell(c) for c in row]):
                 return i
+        # None is the template's: the widest of the first rows (title rows are one cell wide),
+        # for the mapping step to show.
+        widths = [sum(1 for c in row if str(c or "").strip()) for row in rows[:HEADER_ROWS]]
+        return widths.index(max(widths)) if widths else 0
     return 0
 
 
 def _header_cell(value):
-    return clean_cell(value if value is not None else "").lower()
+    """A header cell as written (NFC, trimmed): core.importmap compares names folded."""
+    return clean_cell(value if value is not None else "")
 
 
 def _cell(value):
@@ -88,7 +103,7 @@ def _csv_rows(uploaded):
         ) from exc
 
 
-def _xlsx_rows(uploaded, required=()):
+def _xlsx_rows(uploaded, is_header=None):
     from openpyxl import load_workbook
 
     try:
@@ -97,12 +112,11 @@ def _xlsx_rows(uploaded, required=()):
         raise ImportRejected(
             _("The Excel file cannot be read: %(error)s") % {"error": exc}
         ) from exc
-    wanted = {c.lower() for c in required}
-    if wanted:
+    if is_header is not None:
         for sheet in workbook.worksheets:
             if sheet.sheet_state != "visible":
                 continue
             top = list(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True))
-            if any(wanted <= {_header_cell(c) for c in row} for row in top):
+            if any(is_header([_header_cell(c) for c in row]) for row in top):
                 return list(sheet.iter_rows(values_only=True))
     return list(workbook.active.iter_rows(values_only=True))

@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("imports/<uuid:public_id>/errors.csv", views.import_job_errors, name="import-job-errors"),
     path("imports/<uuid:public_id>/retry/", views.import_job_retry, name="import-job-retry"),
+    path("imports/<uuid:public_id>/mapping/", views.import_job_mapping, name="import-job-mapping"),
     path(
         "notifications/read/",
         role_not_required(views.notifications_mark_all_read),

@@ -163,11 +163,12 @@ def _job_or_404(user, public_id):
 
 
 def import_back_url(job):
-    """The import page of the app that registered the job's kind (by convention ``<app>:import``,
-    the kind being ``<app>.<what>``), or the home page."""
+    """The import page of the job's kind (its ``page``, else by convention ``<app>:import``, the
+    kind being ``<app>.<what>``), or the home page."""
+    kind = imports.KINDS.get(job.kind)
     app = job.kind.split(".", 1)[0]
     try:
-        return reverse(f"{app}:import")
+        return reverse(kind.page if kind and kind.page else f"{app}:import")
     except NoReverseMatch:
         return reverse("home")
 
@@ -217,18 +218,91 @@ def import_job_retry(request, public_id):
     return redirect("core:import-job", public_id=job.public_id)
 
 
+def import_job_mapping(request, public_id):
+    """The mapping step of a job waiting for it (core.importsteps): the file's columns with sample
+    values beside the template's fields, pre-filled; the date order when the file needs it."""
+    from core import importsteps
+    from core.dateorder import ORDERS
+
+    job = _job_or_404(request.user, public_id)
+    if not can_retry(request.user, job):
+        raise DjangoPermissionDenied
+    kind = imports.KINDS.get(job.kind)
+    if kind is None or not kind.fields or job.status != ImportJob.Status.DRAFT:
+        return redirect("core:import-job", public_id=job.public_id)
+    errors, posted, date_order = {}, None, job.options.get("date_order") or ""
+    try:
+        found = importsteps.preview(job)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(import_back_url(job))
+    if request.method == "POST":
+        date_order = request.POST.get("date_order", "")
+        if date_order not in ("", *ORDERS):
+            date_order = ""
+        try:
+            posted = importsteps.mapping_from_form(request.POST, found.header, kind.fields)
+            importsteps.apply_mapping(
+                request.user,
+                job,
+                posted,
+                date_order=date_order or None,
+                save_as=request.POST.get("save_as", "")[:100],
+            )
+        except DomainError as exc:
+            errors = exc.errors if isinstance(exc.errors, dict) else {"__all__": [exc.message]}
+        else:
+            imports.run_or_queue(job)
+            return redirect("core:import-job", public_id=job.public_id)
+        try:
+            found = importsteps.preview(job, posted, date_order or None)
+        except DomainError as exc:
+            errors.setdefault("__all__", []).append(str(exc.message))
+    chosen = (posted or {}).get("columns", {})
+    constants = (posted or {}).get("constants", {})
+    columns = [
+        {
+            "index": i,
+            "name": column,
+            "samples": found.samples.get(column, []),
+            "field": chosen.get(column, found.suggested.get(column, ""))
+            if posted
+            else found.suggested.get(column, ""),
+            "errors": errors.get(f"column-{i}", []),
+        }
+        for i, column in enumerate(found.header)
+    ]
+    return render(
+        request,
+        "core/import_mapping.html",
+        {
+            "job": job,
+            "kind": kind,
+            "columns": columns,
+            "fields": [{"field": f, "constant": constants.get(f.name, "")} for f in kind.fields],
+            "missing": found.missing,
+            "date_problem": found.date_problem,
+            "date_order": date_order,
+            "errors": errors.get("__all__", []) + errors.get("date_order", []),
+            "back_url": import_back_url(job),
+        },
+        status=400 if errors else 200,
+    )
+
+
 def import_job_errors(request, public_id):
     """The job's row errors as CSV (UTF-8 with a BOM, for Excel)."""
     job = _job_or_404(request.user, public_id)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(["row", "column", "message", "duplicate"])
+    writer.writerow(["row", "column", "value", "message", "duplicate"])
     for error in job.errors:
         writer.writerow(
             [
                 error.get("row", ""),
                 _text(error.get("column", "")),
+                _text(error.get("value", "")),
                 _text(error.get("message", "")),
                 _text(bool(error.get("duplicate"))),
             ]

@@ -11,4 +11,10 @@ class SpamReportsConfig(AppConfig):
         from core import imports
         from spam_reports import services
 
-        imports.register("spam_reports.reports", services.import_reports)
+        imports.register(
+            "spam_reports.reports",
+            services.import_reports,
+            label=_("Spam complaints (generic or 5656 export)"),
+            fields=services.importing.GENERIC_FIELDS,
+            start=services.start_import,
+        )

@@ -642,6 +642,36 @@ class ImportUploadSerializer(serializers.Serializer):
         ),
     )
 
+    mapping_name = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text=_("A column mapping your organisation saved, by its name."),
+    )
+    mapping = serializers.CharField(
+        required=False,
+        max_length=10_000,
+        help_text=_(
+            'Which column feeds which field, as JSON: {"file column": "field"} ("" ignores a '
+            "column). Left out, columns are matched by name; extra ones are ignored, and the "
+            "job's notices say which."
+        ),
+    )
+
+    def validate_mapping(self, value):
+        import json
+
+        try:
+            mapping = json.loads(value)
+        except ValueError:
+            mapping = None
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise serializers.ValidationError(
+                _('Give the mapping as a JSON object: {"file column": "field"}.')
+            )
+        return mapping
+
 
 class ImportRowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField()
@@ -658,6 +688,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
     origin = serializers.SerializerMethodField()
     errors = ImportRowErrorSerializer(many=True, read_only=True)
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("What the import noticed: columns ignored, dates read day-first …"),
+    )
 
     class Meta:
         model = ImportJob
@@ -673,6 +708,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "duplicate_count",
             "error_count",
             "errors",
+            "notices",
             "message",
             "created_at",
             "started_at",

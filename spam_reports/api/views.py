@@ -610,7 +610,12 @@ class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             Origin.OPERATOR_FEED if is_operator_user(request.user) else Origin.OFFICIAL
         )
         job = services.start_import(
-            request.user, data["file"], origin=origin, date_order=data.get("date_order") or None
+            request.user,
+            data["file"],
+            origin=origin,
+            date_order=data.get("date_order") or None,
+            mapping=data.get("mapping"),
+            mapping_name=data.get("mapping_name"),
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -3,7 +3,6 @@ checked row by row, COPY-ed into a staging table, committed chunk by chunk so a 
 
 import csv
 import io
-import re
 from datetime import datetime
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from core.exceptions import (
     PermissionDenied,
 )
 from core.history import acting_as
+from core.importmap import Field, resolve
 from core.models import Organization
 from core.permissions import is_operator_user
 from core.textfiles import clean_cell, open_text, sniff_dialect
@@ -53,9 +53,19 @@ def can_import(user):
     return is_spam_official(user) or is_operator_user(user)
 
 
-def start_import(user, uploaded, origin=Origin.OPERATOR_FEED, date_order=None):
+def start_import(
+    user,
+    uploaded,
+    origin=Origin.OPERATOR_FEED,
+    date_order=None,
+    mapping=None,
+    mapping_name=None,
+    enqueue=True,
+    **options,
+):
     """Queue a CSV/XLSX import of reports; returns the ImportJob whose page shows the progress.
-    ``date_order`` ("dmy" / "mdy") says how the file writes dates when the file does not."""
+    ``date_order`` ("dmy" / "mdy") says how the file writes dates when the file does not;
+    ``mapping`` (or a saved ``mapping_name``) which column feeds which field (core.importmap)."""
     from core import imports
 
     if not can_import(user):
@@ -76,8 +86,14 @@ def start_import(user, uploaded, origin=Origin.OPERATOR_FEED, date_order=None):
         )
     if date_order not in (None, "", *ORDERS):
         raise InvalidInput({"date_order": [_("Choose day/month/year or month/day/year.")]})
-    options = {"origin": origin, **({"date_order": date_order} if date_order else {})}
-    return imports.start(user, "spam_reports.reports", uploaded, options)
+    options = {
+        **{k: v for k, v in options.items() if v not in (None, "")},
+        "origin": origin,
+        **({"date_order": date_order} if date_order else {}),
+        **({"mapping": mapping} if mapping else {}),
+        **({"mapping_name": mapping_name} if mapping_name else {}),
+    }
+    return imports.start(user, "spam_reports.reports", uploaded, options, enqueue=enqueue)
 
 
 def _rows(job, handle=None):
@@ -136,23 +152,58 @@ def _cell(value):
     return clean_cell(value)
 
 
-def _header(first):
-    header = [re.sub(r"\s+", "_", _cell(h).lower()) for h in first]
-    if "message" in header and "sender" not in header:
-        required, kind = EXPORT_5656_COLUMNS, "5656"
+GENERIC_FIELDS = (
+    Field("channel", required=True, synonyms=("kênh", "loại", "type", "kind")),
+    Field("sender", required=True, synonyms=("người gửi", "số gửi", "nguồn gửi", "from")),
+    Field("recipient", required=True, synonyms=("người nhận", "số nhận", "thuê bao", "to")),
+    Field("content", required=True, synonyms=("nội dung", "text", "body")),
+    Field("received_at", required=True, synonyms=("thời gian", "thời điểm nhận", "ngày giờ")),
+    Field("recipient_operator", synonyms=("nhà mạng nhận", "mạng nhận")),
+    Field("external_id", synonyms=("mã", "id", "mã phản ánh")),
+)
+EXPORT_5656_FIELDS = (
+    Field("reporter", required=True, synonyms=("thuê bao phản ánh", "số phản ánh")),
+    Field("message", required=True, synonyms=("tin nhắn", "nội dung tin nhắn")),
+    Field("received_at", required=True, synonyms=("thời gian", "thời điểm nhận", "ngày giờ")),
+)
+
+
+def _resolved(cells, fields, mapping):
+    """The header resolved against ``fields``, or the refusal when the mapping names others."""
+    try:
+        return resolve(cells, fields, mapping)
+    except ImportRejected as exc:
+        return exc
+
+
+def _header(first, mapping=None):
+    """The file's columns as the import's fields ("" for a column that feeds none), the kind of
+    file (a generic one, or the 5656 short code's export) and the notices (columns ignored).
+    Columns are matched by name or synonym, or by the user's ``mapping`` (core.importmap)."""
+    cells = [_cell(h) for h in first]
+    generic = _resolved(cells, GENERIC_FIELDS, mapping)
+    export = _resolved(cells, EXPORT_5656_FIELDS, mapping)
+    if isinstance(generic, ImportRejected) and isinstance(export, ImportRejected):
+        raise generic  # the mapping names fields neither kind of file has
+    fed = set() if isinstance(generic, ImportRejected) else set(generic.columns.values())
+    if not isinstance(export, ImportRejected) and (
+        isinstance(generic, ImportRejected)
+        or ("message" in export.columns.values() and "sender" not in fed)
+    ):
+        resolution, fields, kind = export, EXPORT_5656_FIELDS, "5656"
     else:
-        required, kind = GENERIC_COLUMNS, "generic"
-    missing = [c for c in required if c not in header]
+        resolution, fields, kind = generic, GENERIC_FIELDS, "generic"
+    missing = resolution.missing(fields)
     if missing:
         raise ImportRejected(
             _("Missing columns: %(cols)s. The file needs: %(need)s.")
-            % {"cols": ", ".join(missing), "need": ", ".join(required)}
+            % {
+                "cols": ", ".join(missing),
+                "need": ", ".join(f.name for f in fields if f.required),
+            }
         )
-    known = set(required) | set(OPTIONAL_COLUMNS)
-    unknown = [h for h in header if h and h not in known]
-    if unknown:
-        raise ImportRejected(_("Unknown columns: %(cols)s.") % {"cols": ", ".join(unknown)})
-    return header, kind
+    header = [resolution.columns.get(cell, "") for cell in cells]
+    return header, kind, resolution.notices()
 
 
 class _Reader:
@@ -378,8 +429,9 @@ def import_reports(job, progress):
         _n, first = next(rows)
     except StopIteration:
         raise ImportRejected(_("The file is empty.")) from None
-    header, kind = _header(first)
+    header, kind, notices = _header(first, job.options.get("mapping"))
     date_order, notice = _date_order(job, header)
+    notices = [*notices, *([notice] if notice else [])]
     reader = _Reader(kind, timezone.now(), date_order)
     resume_after = job.processed
     progress(job.processed, total=total)
@@ -431,4 +483,5 @@ def import_reports(job, progress):
         "dup": job.duplicate_count,
         "bad": job.error_count,
     }
-    return f"{done} {notice}" if notice else done
+    ImportJob.objects.filter(pk=job.pk).update(notices=notices)
+    return " ".join([done, *notices])

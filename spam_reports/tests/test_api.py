@@ -640,6 +640,9 @@ def test_import_is_queued_and_polled(client, as_role):
     [
         ({"file": "FILE", "origin": "public_form"}, "origin"),
         ({"file": "FILE", "date_order": "ymd"}, "date_order"),
+        ({"file": "FILE", "mapping": "[1, 2]"}, "mapping"),
+        ({"file": "FILE", "mapping": "{not json"}, "mapping"),
+        ({"file": "FILE", "mapping_name": "No such mapping"}, "mapping"),
         ({"file": "NOTES"}, "file"),
         ({"file": "EMPTY"}, "file"),
         ({}, "file"),

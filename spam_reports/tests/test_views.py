@@ -768,7 +768,7 @@ def test_the_import_page_starts_a_job_and_its_page_follows_it(client, official):
     assert 'href="/spam/import/"' in body
     errors = client.get(f"/imports/{job.public_id}/errors.csv")
     rows = list(csv.reader(io.StringIO(errors.content.decode().lstrip("\ufeff"))))
-    assert rows[0] == ["row", "column", "message", "duplicate"]
+    assert rows[0] == ["row", "column", "value", "message", "duplicate"]
     assert {r[0] for r in rows[1:]} == {"4", "5", "6"}
     case = SpamCase.objects.get(sender="+84912345678")
     assert case.report_count == 2

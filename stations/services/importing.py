@@ -3,8 +3,11 @@ COPY and one upsert by operator + code."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.dateorder import DateOrder, parse_date
 from core.history import acting_as
+from core.importmap import Choices, Field, header_test, require, resolve
 from stations.models import (
     Station,
 )
@@ -12,33 +15,62 @@ from stations.services.register import can_edit_station, validate_stations
 
 # --- Bulk import of the register -------------------------------------------------------------------
 
-IMPORT_COLUMNS = (
-    "operator",
-    "code",
-    "name",
-    "address",
-    "commune",
-    "lon",
-    "lat",
-    "structure_type",
-    "structure_height_m",
-    "building_height_m",
-    "technologies",
-    "land_category",
-    "status",
-    "permit_reference",
-    "commissioned_on",
+# The template's fields, with the names other systems and people give their columns.
+FIELDS = (
+    Field(
+        "operator", gettext_lazy("operator"), True, ("doanh nghiệp", "nhà mạng", "mạng", "đơn vị")
+    ),
+    Field(
+        "code",
+        gettext_lazy("code"),
+        True,
+        ("mã trạm", "mã", "site id", "site code", "station code"),
+    ),
+    Field("name", gettext_lazy("name"), True, ("tên trạm", "tên", "site name", "station name")),
+    Field("address", gettext_lazy("address"), False, ("địa chỉ", "vị trí")),
+    Field(
+        "commune",
+        gettext_lazy("commune"),
+        False,
+        ("mã xã", "mã phường", "mã xã phường", "unit code"),
+    ),
+    Field("lon", gettext_lazy("longitude"), True, ("kinh độ", "long", "lng", "x")),
+    Field("lat", gettext_lazy("latitude"), True, ("vĩ độ", "y")),
+    Field(
+        "structure_type",
+        gettext_lazy("structure type"),
+        True,
+        ("loại cột", "loại công trình", "kiểu cột"),
+    ),
+    Field(
+        "structure_height_m",
+        gettext_lazy("structure height (m)"),
+        True,
+        ("chiều cao cột", "độ cao cột"),
+    ),
+    Field(
+        "building_height_m",
+        gettext_lazy("building height (m)"),
+        False,
+        ("chiều cao tòa nhà", "chiều cao nhà", "chiều cao công trình"),
+    ),
+    Field(
+        "technologies", gettext_lazy("technologies"), False, ("công nghệ", "technology", "bands")
+    ),
+    Field("land_category", gettext_lazy("land category"), True, ("loại đất", "loại vị trí")),
+    Field("status", gettext_lazy("status"), False, ("trạng thái", "tình trạng")),
+    Field(
+        "permit_reference", gettext_lazy("permit reference"), False, ("số giấy phép", "giấy phép")
+    ),
+    Field(
+        "commissioned_on",
+        gettext_lazy("commissioned on"),
+        False,
+        ("ngày đưa vào hoạt động", "ngày hoạt động", "on air date", "on-air date"),
+    ),
 )
-REQUIRED_COLUMNS = (
-    "operator",
-    "code",
-    "name",
-    "lon",
-    "lat",
-    "structure_type",
-    "structure_height_m",
-    "land_category",
-)
+IMPORT_COLUMNS = tuple(f.name for f in FIELDS)
+REQUIRED_COLUMNS = tuple(f.name for f in FIELDS if f.required)
 
 
 def _row_form_class():
@@ -71,7 +103,8 @@ def _row_form_class():
         land_category = forms.ChoiceField(choices=LandCategory.choices)
         status = forms.ChoiceField(choices=Station.Status.choices, required=False)
         permit_reference = forms.CharField(max_length=100, required=False)
-        commissioned_on = forms.DateField(required=False, input_formats=["%d/%m/%Y", "%Y-%m-%d"])
+        # Read beforehand as the file's date order says (core.dateorder), then given as ISO.
+        commissioned_on = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
 
         def clean_technologies(self):
             values = [
@@ -113,11 +146,41 @@ def _row_cleaner(form_class):
     return clean
 
 
-def import_stations(user, uploaded):
+CHECK_CHUNK = 5_000  # rows checked between two progress reports
+
+
+def _error(number, column, message, values=None):
+    return {
+        "row": number,
+        "column": column,
+        "value": str((values or {}).get(column, ""))[:200],
+        "message": str(message),
+    }
+
+
+def _choices():
+    from stations.models import LandCategory, StructureType
+
+    return {
+        "structure_type": Choices(StructureType.choices),
+        "land_category": Choices(LandCategory.choices),
+        "status": Choices(Station.Status.choices),
+    }
+
+
+def import_stations(
+    user, uploaded, *, mapping=None, date_order=None, mode="atomic", dry_run=False, progress=None
+):
     """Create or update stations from a CSV/XLSX file (one row a station, keyed by operator + code).
 
-    Every row is checked first; any error refuses the whole file with (row, column, message) for each
-    problem, and nothing is written. Returns ImportResult(created, updated).
+    The file's columns are resolved against FIELDS (core.importmap: names, labels, synonyms, the
+    user's ``mapping``); choices are read from their codes or labels (any case, accents or not);
+    dates in the file's order (core.dateorder: ``date_order`` or what the whole column proves).
+    Every row is checked. ``mode="atomic"``: any refused row refuses the whole file
+    (ImportRejected with each problem) and nothing is written; ``"partial"``: the valid rows are
+    stored and the refused ones returned in ``errors``. ``dry_run`` checks everything and writes
+    nothing (the counts say what would be). ``progress(processed, total=…)`` is told as rows are
+    checked. Returns ImportResult(created, updated, warnings, errors, rows).
     """
 
     from core.exceptions import ImportRejected
@@ -125,61 +188,63 @@ def import_stations(user, uploaded):
     from core.services import ImportResult
     from core.tabular import read_table
 
-    header, rows = read_table(uploaded, required=REQUIRED_COLUMNS)
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ImportRejected(_("Missing columns: %(cols)s") % {"cols": ", ".join(missing)})
+    header, rows = read_table(uploaded, is_header=header_test(FIELDS, mapping))
+    resolution = resolve(header, FIELDS, mapping)
+    require(resolution, FIELDS)
+    rows = [(number, resolution.row(values)) for number, values in rows]
+    dates = DateOrder("commissioned_on")
+    for number, values in rows:
+        dates.see(number, values.get("commissioned_on"))
+    order = dates.decide(date_order)
+    notices = [*resolution.notices(), *([dates.notice] if dates.notice else [])]
     clean_row = _row_cleaner(_row_form_class())
+    choices = _choices()
     operators = {o.code: o for o in Organization.objects.filter(kind=Organization.Kind.OPERATOR)}
+    operator_names = Choices([(o.code, o.short_name or o.name) for o in operators.values()])
     communes = dict(AdministrativeUnit.objects.values_list("code", "id"))
     errors, valid, seen = [], [], {}
-    for number, values in rows:
+    total = len(rows)
+    for index, (number, values) in enumerate(rows, start=1):
+        if progress and index % CHECK_CHUNK == 0:
+            progress(index, total=total)
+        raw = dict(values)
+        for name, lookup in choices.items():
+            values[name] = lookup.find(values.get(name))
+        try:
+            day = parse_date(values.get("commissioned_on"), order)
+        except ValueError:
+            pass  # the form's date field refuses it, with the value
+        else:
+            values["commissioned_on"] = day.isoformat() if day else ""
         data, row_errors = clean_row(values)
         if row_errors:
-            errors += [{"row": number, "column": col, "message": msg} for col, msg in row_errors]
+            errors += [_error(number, col, msg, raw) for col, msg in row_errors]
             continue
-        operator = operators.get(data["operator"].strip().upper())
+        operator = operators.get(operator_names.find(data["operator"]).upper())
         if operator is None:
-            errors.append(
-                {
-                    "row": number,
-                    "column": "operator",
-                    "message": _("Unknown operator %(code)s.") % {"code": data["operator"]},
-                }
-            )
+            message = _("Unknown operator %(code)s.") % {"code": data["operator"]}
+            errors.append(_error(number, "operator", message, raw))
             continue
         if not can_edit_station(user, operator):
-            errors.append(
-                {
-                    "row": number,
-                    "column": "operator",
-                    "message": _("You may not import stations of %(op)s.") % {"op": operator},
-                }
-            )
+            message = _("You may not import stations of %(op)s.") % {"op": operator}
+            errors.append(_error(number, "operator", message, raw))
             continue
         if data["commune"] and data["commune"] not in communes:
-            errors.append(
-                {
-                    "row": number,
-                    "column": "commune",
-                    "message": _("Unknown unit code %(code)s: not one of Hanoi's units.")
-                    % {"code": data["commune"]},
-                }
-            )
+            message = _("Unknown unit code %(code)s: not one of Hanoi's units.") % {
+                "code": data["commune"]
+            }
+            errors.append(_error(number, "commune", message, raw))
             continue
         key = (operator.pk, data["code"])
         if key in seen:
-            errors.append(
-                {
-                    "row": number,
-                    "column": "code",
-                    "message": _("Station %(code)s already appears on row %(row)d.")
-                    % {"code": data["code"], "row": seen[key]},
-                }
-            )
+            message = _("Station %(code)s already appears on row %(row)d.") % {
+                "code": data["code"],
+                "row": seen[key],
+            }
+            errors.append(_error(number, "code", message, raw))
             continue
         seen[key] = number
-        valid.append((number, operator, data))
+        valid.append((number, operator, data, raw))
     # The station rules (commissioning, point and commune); the operator was checked above, and
     # a row is keyed by operator and code: it updates the station that has them.
     checks = [
@@ -191,20 +256,38 @@ def import_stations(user, uploaded):
             "lat": data["lat"],
             "commune": communes.get(data["commune"]) if data["commune"] else None,
         }
-        for _number, _operator, data in valid
+        for _number, _operator, data, _raw in valid
     ]
-    for check, (number, _operator, data), row_errors in zip(
+    refused = set()
+    for check, (number, _operator, data, raw), row_errors in zip(
         checks, valid, validate_stations(user, checks, unique=False), strict=True
     ):
         for name, messages in row_errors.items():
             column = "lon" if name == "location" else name
-            errors += [{"row": number, "column": column, "message": m} for m in messages]
+            errors += [_error(number, column, m, raw) for m in messages]
+            refused.add(number)
         data["commune_id"] = check.get("commune_id")
-    if errors:
-        raise ImportRejected(errors=sorted(errors, key=lambda e: e["row"]))
+    errors.sort(key=lambda e: e["row"])
+    if errors and mode != "partial":
+        raise ImportRejected(errors=errors)
+    valid = [(n, op, data) for n, op, data, _raw in valid if n not in refused]
+    if progress:
+        progress(total, total=total)
+    result = ImportResult(warnings=notices, errors=errors, rows=total)
+    if dry_run:
+        existing = _existing_keys(valid)
+        result.updated = sum(1 for _n, op, d in valid if (op.pk, d["code"]) in existing)
+        result.created = len(valid) - result.updated
+        return result
     with transaction.atomic(), acting_as(user, action="stations.import"):
-        created, updated = _copy_stations(valid)
-    return ImportResult(created=created, updated=updated)
+        result.created, result.updated = _copy_stations(valid)
+    return result
+
+
+def _existing_keys(valid):
+    """The (operator, code) of ``valid`` rows already in the register (a dry run's updates)."""
+    codes = {d["code"] for _n, _op, d in valid}
+    return set(Station.objects.filter(code__in=codes).values_list("operator_id", "code"))
 
 
 # Columns written by an import, in COPY order.
@@ -305,3 +388,63 @@ def _copy_stations(valid):
         cursor.execute(_UPSERT_SQL)
         created, updated = cursor.fetchone()
     return created, updated
+
+
+# --- The import as a job of core.imports (the worker's part, manage.py import_file) ----------------
+
+KIND = "stations.stations"
+
+
+def start_station_import(user, uploaded, enqueue=True, **options):
+    """Queue an import of the register (core.imports): who may, and the options, checked first.
+    Options: ``mapping`` / ``mapping_name``, ``date_order``, ``mode`` (atomic by default: the
+    register takes a file whole or not at all), ``dry_run``."""
+    from core import imports
+    from core.dateorder import ORDERS
+    from core.exceptions import InvalidInput, PermissionDenied
+    from stations.services.register import can_create_stations
+
+    if not can_create_stations(user):
+        raise PermissionDenied()
+    if options.get("date_order") not in (None, "", *ORDERS):
+        raise InvalidInput({"date_order": [_("Choose day/month/year or month/day/year.")]})
+    options = {k: v for k, v in options.items() if v not in (None, "")}
+    options.setdefault("mode", "atomic")
+    return imports.start(user, KIND, uploaded, options, enqueue=enqueue)
+
+
+def run_station_import(job, progress):
+    """core.imports' handler: the whole file checked, then stored in one transaction (atomic) or
+    its valid rows stored (partial); a retry runs it again, the upsert by operator + code storing
+    nothing twice."""
+    options = job.options
+    with job.file.open("rb") as handle:
+        result = import_stations(
+            job.created_by,
+            handle,
+            mapping=options.get("mapping"),
+            date_order=options.get("date_order"),
+            mode=options.get("mode", "atomic"),
+            dry_run=bool(options.get("dry_run")),
+            progress=progress,
+        )
+    progress(
+        result.rows,
+        total=result.rows,
+        created_count=result.created + result.updated,
+        error_count=result.refused,
+        errors=result.errors,
+        notices=result.warnings,
+    )
+    values = {"created": result.created, "updated": result.updated, "refused": result.refused}
+    if options.get("dry_run"):
+        return (
+            _(
+                "Checked, nothing stored: %(created)d stations would be created, %(updated)d "
+                "updated, %(refused)d rows refused."
+            )
+            % values
+        )
+    return (
+        _("%(created)d stations created, %(updated)d updated, %(refused)d rows refused.") % values
+    )

@@ -640,12 +640,14 @@ def test_import_shows_an_error_table_and_writes_nothing(client, official, needs_
     assert not Station.objects.exists()
 
 
-def test_import_rejects_a_file_without_the_columns(client, official):
+def test_a_file_without_the_columns_goes_to_the_mapping_step(client, official):
     client.force_login(official)
     upload = SimpleUploadedFile("x.csv", b"a,b\n1,2\n", content_type="text/csv")
-    response = client.post("/stations/import/", {"file": upload})
-    assert response.status_code == 400
-    assert "Missing columns" in response.content.decode()
+    response = client.post("/stations/import/", {"file": upload}, follow=True)
+    assert response.redirect_chain[-1][0].endswith("/mapping/")
+    assert response.context["missing"][:2] == ["operator", "code"]
+    assert [c["name"] for c in response.context["columns"]] == ["a", "b"]
+    assert not Station.objects.exists()
 
 
 def test_import_rejects_a_fake_xlsx(client, official):

@@ -230,30 +230,63 @@ class StationImportView(FormView):
             raise DjangoPermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            columns=services.IMPORT_COLUMNS, required=services.REQUIRED_COLUMNS, **kwargs
+    def get_form_kwargs(self):
+        from core.models import ImportMapping
+
+        mappings = ImportMapping.objects.filter(
+            kind=services.importing.KIND,
+            organization_id__in=[self.request.user.organization_id, None],
         )
+        return {**super().get_form_kwargs(), "mappings": mappings}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(fields=services.importing.FIELDS, **kwargs)
 
     def form_valid(self, form):
+        """The file becomes an import job (core.imports): read with the saved mapping chosen (or
+        one saved for files with these columns), else sent to the mapping step; a small file is
+        imported here and its result shown on this page, a bigger one followed on the job's
+        page."""
+        from core import imports, importsteps
+
+        data = form.cleaned_data
         try:
-            result = services.import_stations(self.request.user, form.cleaned_data["file"])
-        except ImportRejected as exc:
-            return self.render_to_response(
-                self.get_context_data(
-                    form=form, rejected=str(exc.message), import_errors=exc.errors
-                ),
-                status=400,
+            job = services.importing.start_station_import(
+                self.request.user,
+                data["file"],
+                enqueue=False,
+                mapping_name=data["mapping"] or None,
+                date_order=data["date_order"] or None,
+                mode=data["mode"] or "atomic",
             )
+            ready = importsteps.prepare(job)
+        except ImportRejected as exc:
+            return self.rejected(form, str(exc.message), exc.errors)
         except DomainError as exc:
-            form.add_error("file", str(exc.message))
+            form.add_error(None, str(exc.message))
+            for name, problems in (exc.errors if isinstance(exc.errors, dict) else {}).items():
+                form.add_error(name if name in form.fields else None, problems)
             return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("Import done: %(created)d stations created, %(updated)d updated.")
-            % {"created": result.created, "updated": result.updated},
-        )
+        if not ready:
+            return redirect("core:import-job-mapping", public_id=job.public_id)
+        job = imports.run_or_queue(job)
+        if not job.finished:
+            return redirect("core:import-job", public_id=job.public_id)
+        if job.status == job.Status.FAILED:
+            return self.rejected(form, job.message, job.errors)
+        messages.success(self.request, _("Import done: %(message)s") % {"message": job.message})
+        for notice in job.notices:  # columns ignored, dates read day-first, mapping used …
+            messages.info(self.request, notice)
+        if job.errors:  # partial: the valid rows stored, the others listed here
+            message = _("%(refused)d rows were refused; the others were stored.")
+            return self.rejected(form, message % {"refused": job.error_count}, job.errors, 200)
         return redirect("stations:station-list")
+
+    def rejected(self, form, message, errors, status=400):
+        return self.render_to_response(
+            self.get_context_data(form=form, rejected=message, import_errors=errors),
+            status=status,
+        )
 
 
 def import_template(request):
