@@ -283,6 +283,8 @@ def import_job_mapping(request, public_id):
             "missing": found.missing,
             "date_problem": found.date_problem,
             "date_order": date_order,
+            "save_as": request.POST.get("save_as", "")[:100],
+            "constants_given": bool(constants),
             "errors": errors.get("__all__", []) + errors.get("date_order", []),
             "back_url": import_back_url(job),
         },

@@ -40,13 +40,13 @@ FIELDS = (
         "structure_type",
         gettext_lazy("structure type"),
         True,
-        ("loại cột", "loại công trình", "kiểu cột"),
+        ("loại cột", "loại công trình", "kiểu cột", "tower", "tower type"),
     ),
     Field(
         "structure_height_m",
         gettext_lazy("structure height (m)"),
         True,
-        ("chiều cao cột", "độ cao cột"),
+        ("chiều cao cột", "độ cao cột", "height", "tower height"),
     ),
     Field(
         "building_height_m",
@@ -57,7 +57,12 @@ FIELDS = (
     Field(
         "technologies", gettext_lazy("technologies"), False, ("công nghệ", "technology", "bands")
     ),
-    Field("land_category", gettext_lazy("land category"), True, ("loại đất", "loại vị trí")),
+    Field(
+        "land_category",
+        gettext_lazy("land category"),
+        True,
+        ("loại đất", "loại vị trí", "land", "land type"),
+    ),
     Field("status", gettext_lazy("status"), False, ("trạng thái", "tình trạng")),
     Field(
         "permit_reference", gettext_lazy("permit reference"), False, ("số giấy phép", "giấy phép")
@@ -66,7 +71,7 @@ FIELDS = (
         "commissioned_on",
         gettext_lazy("commissioned on"),
         False,
-        ("ngày đưa vào hoạt động", "ngày hoạt động", "on air date", "on-air date"),
+        ("ngày đưa vào hoạt động", "ngày hoạt động", "on air", "on air date"),
     ),
 )
 IMPORT_COLUMNS = tuple(f.name for f in FIELDS)

@@ -249,3 +249,54 @@ def test_journey_2_an_official_decides_on_time(page, role_user, cau_giay, js_err
     page.goto(f"/stations/sites/{cau_giay.public_id}/")
     assert "status-occupied" in page.get_by_test_id("site-status").get_attribute("class")
     assert js_errors == []
+
+
+def test_journey_10_another_systems_file_mapped_once_and_reused(
+    page, make_user, needs_shared_data, js_errors, tmp_path
+):
+    """Tuấn at VNPT uploads VNPT's own export (other column names, month-first dates, UTF-16 from
+    Excel), maps it once (saved as "VNPT OSS"), confirms the date order and sees the result; next
+    month's file is read with the same mapping by itself."""
+    from stations.tests.test_import_file import OSS_HEADER, OSS_ROWS, utf16_tabs
+
+    tuan = make_user("operator_staff", "VNPT")
+    bad = ["HN-0003", "Trạm lạ", "VNPT", "2.35", "48.85", "Monopole", "30", "Public land", "", ""]
+    first = tmp_path / "vnpt-oss-11.txt"
+    first.write_bytes(utf16_tabs([OSS_HEADER, *OSS_ROWS, bad]))
+    browser_login(page, tuan.username)
+    page.wait_for_url("**/")
+    page.goto("/stations/import/")
+    page.set_input_files("input[name=file]", str(first))
+    page.select_option("select[name=mode]", "partial")
+    page.get_by_test_id("import-submit").click()
+    page.wait_for_url("**/mapping/")
+    expect(page.get_by_test_id("mapping-missing")).to_contain_text("operator")
+    assert page.locator("select[name=column-0]").input_value() == "code"  # "Site ID"
+    assert page.locator("select[name=column-5]").input_value() == "structure_type"  # "Tower"
+    page.select_option("select[name=column-2]", "operator")  # "Net"
+    page.get_by_test_id("mapping-submit").click()
+    # The dates are month first (8/13/2024): the step asks instead of guessing.
+    expect(page.get_by_test_id("mapping-date-problem")).to_contain_text("8/13/2024")
+    page.select_option("select[name=column-2]", "operator")
+    page.select_option("select[name=date_order]", "mdy")
+    page.fill("input[name=save_as]", "VNPT OSS")
+    page.get_by_test_id("mapping-submit").click()
+    page.wait_for_url(re.compile(r".*/imports/[0-9a-f-]+/$"))
+    expect(page.get_by_test_id("import-status")).to_have_text("Hoàn thành")
+    expect(page.get_by_test_id("import-created")).to_have_text("2")
+    expect(page.get_by_test_id("import-refused")).to_have_text("1")
+    expect(page.get_by_test_id("import-error")).to_contain_text("2.35")
+    expect(page.get_by_test_id("import-notices")).to_contain_text("Vendor")
+    assert str(Station.objects.get(code="HN-0001").commissioned_on) == "2024-08-13"
+
+    following = tmp_path / "vnpt-oss-12.txt"
+    row = [OSS_ROWS[1][0], "Trạm Đống Đa (mới)", *OSS_ROWS[1][2:]]
+    following.write_bytes(utf16_tabs([OSS_HEADER, row]))
+    page.goto("/stations/import/")
+    page.set_input_files("input[name=file]", str(following))
+    page.get_by_test_id("import-submit").click()
+    page.wait_for_url("**/stations/")
+    expect(page.locator("body")).to_contain_text("VNPT OSS")
+    assert Station.objects.get(code="HN-0002").name == "Trạm Đống Đa (mới)"
+    assert str(Station.objects.get(code="HN-0002").commissioned_on) == "2024-09-08"
+    assert js_errors == []
