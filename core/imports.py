@@ -42,6 +42,7 @@ class Kind:
     dry_run: bool = False
     date_fields: tuple = ()  # fields whose dates the mapping step checks (core.dateorder)
     page: str = ""  # the URL name of the kind's import page
+    example: Any = None  # field -> value: the templates' example row
 
 
 KINDS: dict[str, Kind] = {}

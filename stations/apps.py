@@ -21,4 +21,5 @@ class StationsConfig(AppConfig):
             dry_run=True,
             date_fields=("commissioned_on",),
             page="stations:station-import",
+            example=importing.EXAMPLE,
         )

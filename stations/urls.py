@@ -10,6 +10,12 @@ urlpatterns = [
     path("new/", views.StationCreateView.as_view(), name="station-create"),
     path("import/", views.StationImportView.as_view(), name="station-import"),
     path("import/template.csv", views.import_template, name="station-import-template"),
+    path(
+        "import/template.xlsx",
+        views.import_template,
+        {"fmt": "xlsx"},
+        name="station-import-template-xlsx",
+    ),
     path("map/", views.StationMapView.as_view(), name="station-map"),
     path("map.geojson", views.station_geojson, name="station-geojson"),
     path("hint/non-bulky/", views.non_bulky_hint_view, name="non-bulky-hint"),

@@ -91,6 +91,7 @@ MATRIX = {
     "stations:station-create": PAGE,
     "stations:station-import": PAGE,
     "stations:station-import-template": PAGE,
+    "stations:station-import-template-xlsx": PAGE,
     "stations:station-map": PAGE,
     "stations:station-geojson": PAGE,
     "stations:non-bulky-hint": PAGE,

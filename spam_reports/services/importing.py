@@ -17,7 +17,7 @@ from core.exceptions import (
     PermissionDenied,
 )
 from core.history import acting_as
-from core.importmap import Field, resolve
+from core.importmap import Field, key, resolve
 from core.models import Organization
 from core.permissions import is_operator_user
 from core.textfiles import clean_cell, open_text, sniff_dialect
@@ -47,6 +47,8 @@ CHANNEL_ALIASES = {
     "khác": "other",
     "khac": "other",
 }
+# Looked up as people type them: any case, with or without accents ("Tin nhan", "CUỘC GỌI").
+CHANNEL_KEYS = {key(alias): channel for alias, channel in CHANNEL_ALIASES.items()}
 
 
 def can_import(user):
@@ -233,10 +235,10 @@ class _Reader:
             try:
                 channel, sender, content = senders.parse_5656(values.get("message", ""))
             except InvalidInput as exc:
-                return None, _errors(number, exc.errors)
+                return None, _errors(number, exc.errors, values)
             recipient = values.get("reporter", "")
         else:
-            channel = CHANNEL_ALIASES.get(values.get("channel", "").strip().lower(), "?")
+            channel = CHANNEL_KEYS.get(key(values.get("channel", "")), "?")
             sender, recipient = values.get("sender", ""), values.get("recipient", "")
             content = values.get("content", "")
         try:
@@ -250,7 +252,7 @@ class _Reader:
                 date_order=self.date_order,
             )
         except InvalidInput as exc:
-            return None, _errors(number, exc.errors)
+            return None, _errors(number, exc.errors, values)
         recipient_operator = values.get("recipient_operator", "").strip().upper()
         if recipient_operator and recipient_operator not in self.operators:
             return None, _errors(
@@ -260,6 +262,7 @@ class _Reader:
                         _("Unknown operator %(code)s.") % {"code": recipient_operator}
                     ]
                 },
+                values,
             )
         first = self.seen.get(r.fingerprint)
         if first is not None:
@@ -295,11 +298,13 @@ class _Reader:
         ), None
 
 
-def _errors(number, errors):
+def _errors(number, errors, values=None):
+    """The row's problems as the job keeps them: row, column, the value as written, message."""
     out = []
     for column, messages in errors.items():
+        value = str((values or {}).get(column, ""))[:200]
         for message in messages if isinstance(messages, list) else [messages]:
-            out.append({"row": number, "column": column, "message": str(message)})
+            out.append({"row": number, "column": column, "value": value, "message": str(message)})
     return out
 
 

@@ -975,3 +975,15 @@ def test_a_mapping_says_which_column_feeds_which_field(official):
     job = imports.run(job.pk)
     assert (job.status, job.created_count) == ("done", 1), job.message
     assert SpamReport.objects.get().sender == "+84912345678"
+
+
+def test_channels_as_people_type_them_and_refusals_name_the_value(official):
+    rows = [
+        HEADER,
+        ["Tin Nhan", "0912345678", "0987654321", "Vay", _when(1)],
+        [unicodedata.normalize("NFD", "CUỘC GỌI"), "0961234567", "0987654321", "", _when(1)],
+        ["fax", "0912345679", "0987654321", "Vay", _when(1)],
+    ]
+    job = run_import(official, csv_file(rows))
+    assert (job.status, job.created_count, job.error_count) == ("done", 2, 1), job.errors
+    assert [(e["row"], e["column"], e["value"]) for e in job.errors] == [(4, "channel", "fax")]

@@ -75,6 +75,23 @@ FIELDS = (
     ),
 )
 IMPORT_COLUMNS = tuple(f.name for f in FIELDS)
+EXAMPLE = {
+    "operator": "VIETTEL",
+    "code": "HNI-CGY-0001",
+    "name": "Trạm Cầu Giấy 1",
+    "address": "Số 1 Phố Trần Thái Tông, Phường Cầu Giấy",
+    "commune": "00166",
+    "lon": "105.7893",
+    "lat": "21.0318",
+    "structure_type": "rooftop_mast",
+    "structure_height_m": "6",
+    "building_height_m": "24",
+    "technologies": "4G;5G",
+    "land_category": "public_building",
+    "status": "operating",
+    "permit_reference": "",
+    "commissioned_on": "15/03/2024",
+}
 REQUIRED_COLUMNS = tuple(f.name for f in FIELDS if f.required)
 
 

@@ -208,3 +208,34 @@ def test_the_import_page_takes_a_saved_mapping_the_date_order_and_partial_mode(
     assert [(e["row"], e["column"], e["value"]) for e in errors] == [(4, "lon", "2.35")]
     assert 'data-testid="import-errors"' in response.content.decode()
     assert Station.objects.count() == 2
+
+
+def test_the_templates_header_example_and_instructions_import_back(
+    client, make_user, needs_shared_data
+):
+    """The XLSX template: header, one example row, an instructions sheet in Vietnamese; its
+    example row imports as it is (and the CSV template is UTF-8 with a BOM)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    from stations.services import IMPORT_COLUMNS
+
+    client.force_login(make_user("operator_staff", "VIETTEL"))
+    response = client.get("/stations/import/template.xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    data, guide = workbook.worksheets
+    rows = list(data.iter_rows(values_only=True))
+    assert tuple(rows[0]) == IMPORT_COLUMNS and len(rows) == 2
+    instructions = [r for r in guide.iter_rows(values_only=True) if r and r[0]]
+    # In the page's language (Vietnamese): each column, what it means, whether it is required.
+    assert any(r[0] == "operator" and "doanh nghiệp" in (r[1] or "") for r in instructions)
+    assert any(r[0] == "lat" and r[2] for r in instructions)  # required, said so
+    upload = SimpleUploadedFile("template.xlsx", response.content)
+    done = client.post("/stations/import/", {"file": upload}, follow=True)
+    assert done.redirect_chain[-1][0] == "/stations/", done.context and done.context.get(
+        "import_errors"
+    )
+    assert Station.objects.get().code == "HNI-CGY-0001"
+    csv_template = client.get("/stations/import/template.csv").content
+    assert csv_template.startswith("\ufeff".encode()) and b"HNI-CGY-0001" in csv_template

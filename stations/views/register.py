@@ -1,8 +1,6 @@
 """The station register pages: list and export, detail, create and edit, the non-bulky hint, the
 CSV/XLSX import and its template, the map and its GeoJSON."""
 
-import csv
-import io
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -289,13 +287,18 @@ class StationImportView(FormView):
         )
 
 
-def import_template(request):
-    """An empty CSV with the import's columns."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    csv.writer(buffer).writerow(services.IMPORT_COLUMNS)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="stations-import-template.csv"'
+def import_template(request, fmt="csv"):
+    """The import's template: CSV UTF-8 with a BOM, or XLSX with an instructions sheet."""
+    from core import imports, importtemplates
+
+    kind = imports.KINDS[services.importing.KIND]
+    if fmt == "xlsx":
+        body = importtemplates.xlsx_template(kind)
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, media = importtemplates.csv_template(kind), "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=media)
+    response["Content-Disposition"] = f'attachment; filename="stations-import-template.{fmt}"'
     return response
 
 
