@@ -11,6 +11,7 @@ as {"row", "column", "message"} (the first MAX_ERRORS of them; ``error_count`` c
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -157,6 +158,11 @@ def start(user, kind, uploaded, options=None, enqueue=True):
         raise InvalidInput({"kind": [_("Unknown kind of import.")]})
     if uploaded is None or not getattr(uploaded, "size", 0):
         raise InvalidInput({"file": [_("The file is empty.")]})
+    limit = settings.IMPORT_MAX_BYTES
+    if uploaded.size > limit:  # refused by its size, before anything reads it
+        raise InvalidInput(
+            {"file": [_("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)}]}
+        )
     job = ImportJob(
         kind=kind,
         original_name=(getattr(uploaded, "name", "") or "import")[:255],

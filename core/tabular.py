@@ -17,6 +17,10 @@ from core.textfiles import clean_cell, open_text, sniff_dialect
 
 MAX_ROWS = 100_000
 HEADER_ROWS = 20
+# A workbook is a zip: one whose parts unpack to more than this, or far more than they weigh
+# packed, is a zip bomb, refused before anything unpacks it.
+XLSX_MAX_UNPACKED = 1024 * 1024 * 1024
+XLSX_MAX_RATIO = 300
 
 
 def read_table(uploaded, name=None, required=(), is_header=None):
@@ -103,9 +107,34 @@ def _csv_rows(uploaded):
         ) from exc
 
 
+def check_workbook(handle):
+    """Refuse a workbook that is not a zip, or that would unpack to far more than it weighs."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportRejected(
+            _("The Excel file cannot be read: %(error)s") % {"error": exc}
+        ) from exc
+    finally:
+        handle.seek(0)
+    unpacked = sum(p.file_size for p in parts)
+    packed = max(1, sum(p.compress_size for p in parts))
+    if unpacked > XLSX_MAX_UNPACKED or (
+        unpacked > 50 * 1024 * 1024 and unpacked / packed > XLSX_MAX_RATIO
+    ):
+        raise ImportRejected(
+            _("The Excel file would unpack to %(mb)d MB: it is refused as a zip bomb.")
+            % {"mb": unpacked // (1024 * 1024)}
+        )
+
+
 def _xlsx_rows(uploaded, is_header=None):
     from openpyxl import load_workbook
 
+    check_workbook(uploaded)
     try:
         workbook = load_workbook(uploaded, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file

@@ -471,3 +471,5 @@ SPAM_HANDLING_SLA_HOURS = env.int("SPAM_HANDLING_SLA_HOURS", default=24)
 SPAM_PUBLIC_FORM = env.bool("SPAM_PUBLIC_FORM", default=False)
 SPAM_PUBLIC_RATE_PER_HOUR = env.int("SPAM_PUBLIC_RATE_PER_HOUR", default=5)
 SPAM_IMPORT_MAX_BYTES = env.int("SPAM_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# Any import's file (core.imports): larger ones are refused by their size before being read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)

@@ -110,6 +110,9 @@ def _rows(job, handle=None):
     if head.startswith(b"PK"):
         from openpyxl import load_workbook
 
+        from core.tabular import check_workbook
+
+        check_workbook(handle)
         try:
             sheet = load_workbook(handle, read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many kinds for a broken file

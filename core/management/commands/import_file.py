@@ -77,7 +77,18 @@ class Command(BaseCommand):
         try:
             job = start(user, uploaded, enqueue=False, **job_options)
         except DomainError as exc:
-            raise CommandError(_first(exc)) from exc
+            problems = exc.errors.get("file") if isinstance(exc.errors, dict) else None
+            if not problems:
+                raise CommandError(_first(exc)) from exc
+            # The file itself is refused (too large, empty, not a table): refused whole.
+            refused = {"kind": kind.name, "status": "failed", "rows": 0, "stored": 0}
+            refused.update(refused=0, duplicates=0, notices=[])
+            refused["errors"] = [
+                {"row": None, "column": "file", "value": path.name, "reason": str(p)}
+                for p in problems
+            ]
+            self.stdout.write(json.dumps(refused, ensure_ascii=False))
+            sys.exit(2)
         job = imports.run(job.pk)
         self.stdout.write(json.dumps(outcome(kind.name, job), ensure_ascii=False))
         if job.status == job.Status.FAILED:
