@@ -35,7 +35,8 @@ def blank(value):
     text = str(value or "").strip()
     if len(text) > PLACEHOLDER_LENGTH:  # most cells: no fold needed
         return text
-    return "" if fold(text) in PLACEHOLDERS else text
+    folded = " ".join(text.lower().split()) if text.isascii() else fold(text)
+    return "" if folded in PLACEHOLDERS else text
 
 
 def key(text):

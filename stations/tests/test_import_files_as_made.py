@@ -108,3 +108,18 @@ def test_a_file_too_large_is_refused_by_its_size_before_reading(minh, tmp_path, 
     settings.IMPORT_MAX_BYTES = 100
     result, code = run(tmp_path, "utf8_bom_semicolons")
     assert code == 2 and "larger than" in result["errors"][0]["reason"], result
+
+
+def test_the_import_writes_one_history_event_per_row_with_who_did_it(minh, tmp_path):
+    """Written in bulk by the import (not by the row triggers), the events are the ones the
+    triggers write: an insert per new station, an update per changed one, with the importer."""
+    from core.history import events_for
+
+    run(tmp_path, "utf8_bom_semicolons")
+    run(tmp_path, "utf8_bom_semicolons")
+    station = Station.objects.get(code="HN-A-0001")
+    events = list(events_for(station))
+    assert [e.pgh_label for e in events] == ["insert", "update"]
+    assert all(e.pgh_context and e.pgh_context["user"] == minh.pk for e in events)
+    assert events[0].pgh_data["name"] == "Trạm Cầu Giấy"
+    assert events[0].pgh_data["location"]["coordinates"] == [105.8345, 21.036]
