@@ -44,6 +44,7 @@ class Kind:
     date_fields: tuple = ()  # fields whose dates the mapping step checks (core.dateorder)
     page: str = ""  # the URL name of the kind's import page
     example: Any = None  # field -> value: the templates' example row
+    may_import: Any = None  # user -> bool: who sees the kind's upload page
 
 
 KINDS: dict[str, Kind] = {}
@@ -56,10 +57,14 @@ def register(kind, handler, **declared):
 
 
 def find_kind(name):
-    """A registered kind by its name, or by a part of it that names one kind only ("stations")."""
+    """A registered kind by its name, by its last part ("stations", "sites", "assets") or by a
+    part of its name that names one kind only ("spam")."""
     if name in KINDS:
         return KINDS[name]
-    matches = [k for k in KINDS.values() if name and name.lower() in k.name.lower()]
+    wanted = (name or "").lower()
+    matches = [k for k in KINDS.values() if k.name.lower().rsplit(".", 1)[-1] == wanted]
+    if not matches:  # "spam" names spam_reports.reports
+        matches = [k for k in KINDS.values() if wanted and wanted in k.name.lower()]
     if len(matches) != 1:
         raise InvalidInput(
             {"kind": [_("Unknown kind of import. Known: %(kinds)s") % {"kinds": ", ".join(KINDS)}]}

@@ -32,6 +32,7 @@ urlpatterns = [
         role_not_required(views.NotificationListView.as_view()),
         name="notification-list",
     ),
+    path("imports/new/<str:kind>/", views.import_start, name="import-start"),
     path("imports/<uuid:public_id>/", views.import_job, name="import-job"),
     path(
         "imports/<uuid:public_id>/progress/",

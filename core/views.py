@@ -218,6 +218,61 @@ def import_job_retry(request, public_id):
     return redirect("core:import-job", public_id=job.public_id)
 
 
+def import_start(request, kind):
+    """The upload page of any import kind that declares its fields (public sites, assets …): the
+    file becomes a job, through the mapping step when its columns need it; a small file is
+    imported at once and its result shown on the job's page."""
+    from core import importsteps
+    from core.forms import ImportForm
+    from core.models import ImportMapping
+
+    found = imports.KINDS.get(kind)
+    if found is None or not found.fields or not request.user.is_authenticated:
+        raise Http404
+    allowed = found.may_import or (lambda user: bool(user.role_names))
+    if not allowed(request.user):
+        raise DjangoPermissionDenied
+    mappings = ImportMapping.objects.filter(
+        kind=kind, organization_id__in=[request.user.organization_id, None]
+    )
+    form = ImportForm(request.POST or None, request.FILES or None, mappings=mappings)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        start = found.start or (lambda u, f, enqueue, **o: imports.start(u, kind, f, o, enqueue))
+        try:
+            job = start(
+                request.user,
+                data["file"],
+                enqueue=False,
+                mapping_name=data["mapping"] or None,
+                date_order=data["date_order"] or None,
+                mode=data["mode"] or None,
+            )
+            ready = importsteps.prepare(job)
+        except ServicePermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            problems = exc.errors if isinstance(exc.errors, dict) else {}
+            form.add_error("file" if not problems else None, str(exc.message))
+            for name, messages_ in problems.items():
+                form.add_error(name if name in form.fields else None, messages_)
+        else:
+            if not ready:
+                return redirect("core:import-job-mapping", public_id=job.public_id)
+            imports.run_or_queue(job)
+            return redirect("core:import-job", public_id=job.public_id)
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "core/import_start.html",
+        {"kind": found, "form": form, "fields": found.fields},
+        status=status,
+    )
+
+
 def import_job_mapping(request, public_id):
     """The mapping step of a job waiting for it (core.importsteps): the file's columns with sample
     values beside the template's fields, pre-filled; the date order when the file needs it."""

@@ -674,3 +674,126 @@ def mark_overdue(today=None):
             )
             result.overdue += 1
     return result
+
+
+# --- The register's import (core.rowimport: each row through save_asset) ------------------------
+
+ASSET_KIND = "sharing.assets"
+
+
+def _asset_fields():
+    from django.utils.translation import gettext_lazy
+
+    from core.importmap import Field
+
+    return (
+        Field("code", gettext_lazy("code"), True, ("mã", "mã công trình", "asset id")),
+        Field("name", gettext_lazy("name"), True, ("tên", "tên công trình")),
+        Field("kind", gettext_lazy("kind"), True, ("loại", "loại công trình", "type")),
+        Field("owner", gettext_lazy("owner"), False, ("chủ sở hữu", "doanh nghiệp")),
+        Field("lon", gettext_lazy("longitude"), False, ("kinh độ", "long", "lng", "x")),
+        Field("lat", gettext_lazy("latitude"), False, ("vĩ độ", "y")),
+        Field("wkt", gettext_lazy("route (WKT)"), False, ("tuyến", "geometry", "route")),
+        Field("commune", gettext_lazy("commune"), False, ("mã xã", "mã phường", "unit code")),
+        Field("address", gettext_lazy("address"), False, ("địa chỉ",)),
+        Field("capacity", gettext_lazy("capacity"), True, ("dung lượng", "số vị trí")),
+        Field("condition", gettext_lazy("condition"), False, ("tình trạng kỹ thuật",)),
+        Field("status", gettext_lazy("status"), False, ("trạng thái",)),
+        Field("shareable", gettext_lazy("offered for sharing"), False, ("cho dùng chung",)),
+    )
+
+
+ASSET_IMPORT_FIELDS = _asset_fields()
+YES = {"1", "x", "yes", "y", "true", "co", "có", "dung chung"}
+NO = {"0", "no", "n", "false", "khong", "không"}
+
+
+def asset_lookups(user=None):
+    from core.importmap import Choices
+    from core.models import AdministrativeUnit, Organization
+    from sharing.models import AssetKind
+
+    organizations = {o.code: o for o in Organization.objects.all()}
+    return {
+        "organizations": organizations,
+        "owner": Choices(
+            [(o.code, o.short_name or o.name) for o in organizations.values()],
+            extra={o.name: o.code for o in organizations.values()},
+        ),
+        "communes": {u.code: u for u in AdministrativeUnit.objects.all()},
+        "kind": Choices(AssetKind.choices),
+        "condition": Choices(InfrastructureAsset.Condition.choices),
+        "status": Choices(InfrastructureAsset.Status.choices),
+        # A row without an owner is the importer's organisation's (an operator's own register).
+        "user_organization": getattr(user, "organization", None),
+    }
+
+
+def asset_data(values, lookups):
+    """(the asset a row updates — same owner and code — or None; the service's fields)."""
+    from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+
+    from core.text import fold
+
+    errors, data = {}, {}
+    given = values.get("owner", "")
+    owner = lookups["organizations"].get(lookups["owner"].find(given).upper()) if given else None
+    if owner is None and given:
+        errors["owner"] = [_("Unknown organisation %(name)s.") % {"name": given}]
+    data["owner"] = owner or lookups.get("user_organization")
+    code = values.get("commune", "")
+    if code and code not in lookups["communes"]:
+        errors["commune"] = [
+            _("Unknown unit code %(code)s: not one of Hanoi's units.") % {"code": code}
+        ]
+    data["commune"] = lookups["communes"].get(code)
+    try:
+        if values.get("wkt"):
+            data["geometry"] = GEOSGeometry(values["wkt"], srid=4326)
+        else:
+            data["geometry"] = Point(float(values["lon"]), float(values["lat"]), srid=4326)
+    except (KeyError, TypeError, ValueError, GEOSException):
+        errors["lon"] = [_("Give lon and lat (a point) or a WKT route.")]
+    try:
+        data["capacity"] = int(values.get("capacity", ""))
+    except ValueError:
+        errors["capacity"] = [_("Give a whole number.")]
+    shareable = fold(values.get("shareable", ""))
+    if shareable and shareable not in YES | NO:
+        errors["shareable"] = [_("Write yes or no.")]
+    data["shareable"] = shareable not in NO
+    for name in ("kind", "condition", "status"):
+        found = lookups[name].find(values.get(name))
+        if found or name == "kind":
+            data[name] = found
+    data.update(code=values.get("code", ""), name=values.get("name", ""))
+    data["address"] = values.get("address", "")
+    if errors:
+        raise InvalidInput(errors)
+    asset = None
+    if data["owner"] is not None:
+        asset = InfrastructureAsset.objects.filter(owner=data["owner"], code=data["code"]).first()
+    return asset, data
+
+
+def save_imported_asset(user, asset, **data):
+    return save_asset(user, asset, **data)
+
+
+def may_import_assets(user):
+    """Officials, and the staff of an organisation (its own assets)."""
+    return bool(
+        user.is_authenticated
+        and user.role_names
+        and (is_city_official(user) or user.organization_id)
+    )
+
+
+def start_asset_import(user, uploaded, enqueue=True, **options):
+    from core import imports
+
+    if not may_import_assets(user):
+        raise PermissionDenied()
+    options = {k: v for k, v in options.items() if v not in (None, "")}
+    options.setdefault("mode", "atomic")
+    return imports.start(user, ASSET_KIND, uploaded, options, enqueue=enqueue)

@@ -8,8 +8,8 @@ class StationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from core import imports
-        from stations.services import importing
+        from core import imports, rowimport
+        from stations.services import importing, sites
 
         imports.register(
             importing.KIND,
@@ -22,4 +22,17 @@ class StationsConfig(AppConfig):
             date_fields=("commissioned_on",),
             page="stations:station-import",
             example=importing.EXAMPLE,
+        )
+        imports.register(
+            sites.SITE_KIND,
+            rowimport.handler(
+                sites.SITE_FIELDS, sites.site_data, sites.save_imported_site, sites.site_lookups
+            ),
+            label=_("Public sites offered for stations"),
+            fields=sites.SITE_FIELDS,
+            start=sites.start_site_import,
+            may_import=sites.is_city_official,
+            page="stations:site-list",
+            modes=("atomic", "partial"),
+            dry_run=True,
         )

@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
+from core.forms import ImportForm as CoreImportForm
 from core.models import AdministrativeUnit, Organization
 from core.web import ServiceErrorsMixin, bootstrap
 from stations.models import (
@@ -299,38 +300,5 @@ class MessageForm(ServiceErrorsMixin, forms.Form):
         bootstrap(self)
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV or XLSX file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.xlsm"}),
-    )
-    mapping = forms.ChoiceField(
-        label=_("Column mapping"),
-        required=False,
-        help_text=_("A mapping your organisation saved for another system's files."),
-    )
-    date_order = forms.ChoiceField(
-        label=_("Date order in the file"),
-        choices=[
-            ("", _("Day first (dd/mm/yyyy), unless the file shows otherwise")),
-            ("dmy", _("day/month/year")),
-            ("mdy", _("month/day/year")),
-        ],
-        required=False,
-    )
-    mode = forms.ChoiceField(
-        label=_("When some rows are wrong"),
-        choices=[
-            ("atomic", _("Import nothing (all or nothing)")),
-            ("partial", _("Import the valid rows, list the others")),
-        ],
-        initial="atomic",
-        required=False,
-    )
-
-    def __init__(self, *args, mappings=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["mapping"].choices = [("", _("By the column names"))] + [
-            (m.name, m.name) for m in mappings
-        ]
-        bootstrap(self)
+# The import's upload form is every kind's (core.forms.ImportForm).
+ImportForm = CoreImportForm

@@ -85,7 +85,8 @@ MATRIX = {
     "core:import-job-progress": PAGE,
     "core:import-job-errors": Entry(scoped="import_job"),
     "core:import-job-retry": PAGE,
-    "core:import-job-mapping": PAGE,  # own / other organisation: stations/tests/test_import_mapping.py
+    "core:import-job-mapping": PAGE,
+    "core:import-start": PAGE,  # own / other organisation: stations/tests/test_import_mapping.py
     # --- stations pages
     "stations:station-list": PAGE,
     "stations:station-create": PAGE,

@@ -79,3 +79,107 @@ def refresh_site_occupancy(site):
     if status == PublicSite.Status.OCCUPIED and site.status != status:
         site.status = status
         site.save(update_fields=["status", "updated_at"])
+
+
+# --- The catalogue's import (core.rowimport: each row through save_public_site) ------------------
+
+SITE_KIND = "stations.sites"
+
+
+def _site_fields():
+    from django.utils.translation import gettext_lazy
+
+    from core.importmap import Field
+
+    return (
+        Field("external_id", gettext_lazy("external id"), False, ("mã địa điểm", "site id", "id")),
+        Field("name", gettext_lazy("name"), True, ("tên địa điểm", "tên", "site name")),
+        Field("owner", gettext_lazy("owner"), True, ("đơn vị quản lý", "chủ sở hữu", "cơ quan")),
+        Field("address", gettext_lazy("address"), False, ("địa chỉ",)),
+        Field("commune", gettext_lazy("commune"), False, ("mã xã", "mã phường", "unit code")),
+        Field("lon", gettext_lazy("longitude"), True, ("kinh độ", "long", "lng", "x")),
+        Field("lat", gettext_lazy("latitude"), True, ("vĩ độ", "y")),
+        Field("land_category", gettext_lazy("land category"), True, ("loại đất", "loại vị trí")),
+        Field("building_height_m", gettext_lazy("building height (m)"), False, ("chiều cao nhà",)),
+        Field("capacity", gettext_lazy("capacity"), False, ("số trạm tối đa", "sức chứa")),
+        Field("conditions", gettext_lazy("conditions"), False, ("điều kiện",)),
+        Field("status", gettext_lazy("status"), False, ("trạng thái",)),
+    )
+
+
+SITE_FIELDS = _site_fields()
+
+
+def site_lookups(user=None):
+    from core.importmap import Choices
+    from core.models import AdministrativeUnit, Organization
+    from stations.models import LandCategory
+
+    organizations = {o.code: o for o in Organization.objects.all()}
+    return {
+        "organizations": organizations,
+        "owner": Choices(
+            [(o.code, o.short_name or o.name) for o in organizations.values()],
+            extra={o.name: o.code for o in organizations.values()},
+        ),
+        "communes": {u.code: u for u in AdministrativeUnit.objects.all()},
+        "land_category": Choices(LandCategory.choices),
+        "status": Choices(PublicSite.Status.choices),
+    }
+
+
+def site_data(values, lookups):
+    """(the site a row updates, or None; the service's fields) from one row of the file."""
+    from decimal import Decimal, InvalidOperation
+
+    from django.contrib.gis.geos import Point
+
+    errors, data = {}, {}
+    owner = lookups["organizations"].get(lookups["owner"].find(values.get("owner")).upper())
+    if owner is None:
+        errors["owner"] = [_("Unknown organisation %(name)s.") % {"name": values.get("owner")}]
+    data["owner"] = owner
+    code = values.get("commune", "")
+    if code and code not in lookups["communes"]:
+        errors["commune"] = [
+            _("Unknown unit code %(code)s: not one of Hanoi's units.") % {"code": code}
+        ]
+    data["commune"] = lookups["communes"].get(code)
+    try:
+        data["location"] = Point(float(values["lon"]), float(values["lat"]), srid=4326)
+    except (KeyError, TypeError, ValueError):
+        errors["lon"] = [_("Give the longitude and latitude as numbers (105.85, 21.03).")]
+    try:
+        height = values.get("building_height_m", "")
+        data["building_height_m"] = Decimal(height.replace(",", ".")) if height else None
+        capacity = values.get("capacity", "")
+        data["capacity"] = int(capacity) if capacity else 1
+    except (InvalidOperation, ValueError):
+        errors.setdefault("capacity", []).append(_("Give a whole number."))
+    data["land_category"] = lookups["land_category"].find(values.get("land_category"))
+    data["status"] = lookups["status"].find(values.get("status")) or PublicSite.Status.AVAILABLE
+    for name in ("name", "address", "conditions"):
+        data[name] = values.get(name, "")
+    if errors:
+        raise InvalidInput(errors)
+    site = None
+    external_id = values.get("external_id", "")
+    if external_id:
+        source = owner.code
+        data.update(source=source, external_id=external_id)
+        site = PublicSite.objects.filter(source=source, external_id=external_id).first()
+    return site, data
+
+
+def save_imported_site(user, site, **data):
+    return save_public_site(user, site, **data)
+
+
+def start_site_import(user, uploaded, enqueue=True, **options):
+    from core import imports
+
+    if not is_city_official(user):
+        raise PermissionDenied()
+    options = {k: v for k, v in options.items() if v not in (None, "")}
+    options.setdefault("mode", "atomic")
+    return imports.start(user, SITE_KIND, uploaded, options, enqueue=enqueue)

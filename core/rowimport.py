@@ -1,0 +1,107 @@
+"""Imports of small registers row by row through their own save service (public sites,
+shareable assets …): the same reading, column mapping and error report as every import
+(core.tabular, core.importmap), each row given to the register's service, the rules it keeps.
+
+A kind supplies ``lookups(user)`` (what rows look up, read once), ``to_data(values, lookups) ->
+(instance or None, {field: value})`` (raising InvalidInput with field errors) and ``save(user,
+instance, **data)`` (the register's service).
+``atomic``: all rows in one transaction, any refused row refuses the file and nothing is written;
+``partial``: each row in its own savepoint, the valid ones stored; ``dry_run``: checked, then
+rolled back.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.exceptions import DomainError, ImportRejected, InvalidInput
+from core.importmap import header_test, require, resolve
+
+PROGRESS_EVERY = 200
+
+
+class _DryRun(Exception):
+    pass
+
+
+def handler(fields, to_data, save, lookups=lambda user: {}):
+    """A core.imports handler for a row-by-row register."""
+
+    def run(job, progress):
+        from core.tabular import read_table
+
+        options = job.options
+        mapping = options.get("mapping")
+        with job.file.open("rb") as handle:
+            header, rows = read_table(handle, is_header=header_test(fields, mapping))
+        resolution = resolve(header, fields, mapping)
+        require(resolution, fields)
+        mode, dry = options.get("mode", "atomic"), bool(options.get("dry_run"))
+        context = lookups(job.created_by)  # what every row looks up, read once
+        errors, created, updated = [], 0, 0
+        total = len(rows)
+        progress(0, total=total)
+        try:
+            with transaction.atomic():
+                for index, (number, raw) in enumerate(rows, start=1):
+                    values = resolution.row(raw)
+                    try:
+                        with transaction.atomic():  # a savepoint: a refused row leaves nothing
+                            instance, data = to_data(values, context)
+                            save(job.created_by, instance, **data)
+                    except InvalidInput as exc:
+                        errors += _errors(number, exc.errors, values)
+                    except DomainError as exc:  # not allowed for this user …
+                        errors.append(_error(number, "", "", exc.message))
+                    else:
+                        created, updated = (
+                            (created + 1, updated)
+                            if instance is None
+                            else (
+                                created,
+                                updated + 1,
+                            )
+                        )
+                    if index % PROGRESS_EVERY == 0:
+                        progress(index, total=total)
+                if errors and mode != "partial":
+                    raise ImportRejected(errors=errors)
+                if dry:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        refused = len({e["row"] for e in errors})
+        progress(
+            total,
+            total=total,
+            created_count=0 if dry else created + updated,
+            error_count=refused,
+            errors=errors,
+            notices=resolution.notices(),
+        )
+        values = {"created": created, "updated": updated, "refused": refused}
+        if dry:
+            return (
+                _(
+                    "Checked, nothing stored: %(created)d would be created, %(updated)d updated, "
+                    "%(refused)d rows refused."
+                )
+                % values
+            )
+        return _("%(created)d created, %(updated)d updated, %(refused)d rows refused.") % values
+
+    return run
+
+
+def _error(number, column, value, message):
+    return {"row": number, "column": column, "value": str(value)[:200], "message": str(message)}
+
+
+def _errors(number, errors, values):
+    if not isinstance(errors, dict):
+        return [_error(number, "", "", m) for m in (errors or [_("The row is refused.")])]
+    out = []
+    for column, messages in errors.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            column = "lon" if column == "location" else column
+            out.append(_error(number, column, values.get(column, ""), message))
+    return out
