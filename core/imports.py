@@ -45,6 +45,7 @@ class Kind:
     page: str = ""  # the URL name of the kind's import page
     example: Any = None  # field -> value: the templates' example row
     may_import: Any = None  # user -> bool: who sees the kind's upload page
+    field_sets: tuple = ()  # other templates a file may follow (spam: a 5656 export)
 
 
 KINDS: dict[str, Kind] = {}

@@ -51,7 +51,16 @@ def preview(job, mapping=None, date_order=None):
     kind = imports.KINDS[job.kind]
     mapping = job.options.get("mapping") if mapping is None else mapping
     header, rows = _read(job, mapping)
-    resolution = resolve(header, kind.fields, mapping)
+    fields = kind.fields
+    resolution = resolve(header, fields, mapping)
+    for other in kind.field_sets:  # a file may follow another template of the kind wholly
+        try:
+            alternative = resolve(header, other, mapping)
+        except ImportRejected:
+            continue
+        if resolution.missing(kind.fields) and not alternative.missing(other):
+            resolution, fields = alternative, other
+            break
     samples = {column: [] for column in header if column}
     for _number, values in rows[: SAMPLES * 4]:
         for column in samples:
@@ -75,7 +84,7 @@ def preview(job, mapping=None, date_order=None):
         header=[h for h in header if h],
         samples=samples,
         suggested={c: resolution.columns.get(c, "") for c in samples},
-        missing=resolution.missing(kind.fields),
+        missing=resolution.missing(fields),
         date_problem=problem,
         rows=rows,
     )

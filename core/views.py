@@ -176,7 +176,8 @@ def import_back_url(job):
 def _job_context(job, user=None):
     return {
         "job": job,
-        "running": not job.finished,
+        # A draft waits for its mapping step, not for the worker: its page does not poll.
+        "running": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
         "can_retry": bool(
             user is not None and job.status == ImportJob.Status.FAILED and can_retry(user, job)
         ),

@@ -16,5 +16,8 @@ class SpamReportsConfig(AppConfig):
             services.import_reports,
             label=_("Spam complaints (generic or 5656 export)"),
             fields=services.importing.GENERIC_FIELDS,
+            field_sets=(services.importing.EXPORT_5656_FIELDS,),
+            date_fields=("received_at",),
             start=services.start_import,
+            page="spam_reports:import",
         )

@@ -310,8 +310,9 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
         ],
         required=False,
         help_text=_(
-            "A file whose dates are month first is refused until you say; one whose every "
-            "date could be either is read day first, and the result says so."
+            "For a file whose dates are month first, the next step asks before anything is "
+            "stored; one whose every date could be either is read day first, and the result "
+            "says so."
         ),
     )
     error_aliases = {"origin": "kind"}

@@ -819,12 +819,21 @@ def test_bad_uploads_are_form_errors(client, official, data, field, message):
     assert not ImportJob.objects.exists()
 
 
-def test_a_refused_file_shows_why(client, official):
+def test_a_file_without_the_columns_goes_to_the_mapping_step(client, official):
+    """Not refused at once: the page asks which column feeds which field (a file the worker
+    refuses shows why on the job's page, test_services' missing-columns cases)."""
     client.force_login(official)
-    client.post("/spam/import/", {"kind": "export_5656", "file": csv_file([["a", "b"], [1, 2]])})
-    job = imports.run(ImportJob.objects.get().pk)
-    body = client.get(f"/imports/{job.public_id}/").content.decode()
-    assert 'data-status="failed"' in body and "Missing columns" in body
+    response = client.post(
+        "/spam/import/", {"kind": "export_5656", "file": csv_file([["a", "b"], [1, 2]])}
+    )
+    job = ImportJob.objects.get()
+    assert job.status == "draft" and response.url == f"/imports/{job.public_id}/mapping/"
+    page = client.get(response.url)
+    assert "channel" in page.context["missing"]
+    assert imports.run(job.pk).status == "draft"  # the worker does not take a job still waiting
+    assert (
+        'data-testid="import-mapping"' in client.get(f"/imports/{job.public_id}/").content.decode()
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,14 +44,27 @@ class ImportView(ServiceFormView):
         )
 
     def perform(self, form):
-        return services.start_import(
+        """The job waits for the mapping step when its columns or its dates need it
+        (core.importsteps); otherwise it goes to the worker."""
+        from core import imports, importsteps
+        from core.exceptions import ImportRejected
+
+        job = services.start_import(
             self.request.user,
             form.cleaned_data["file"],
             origin=form.cleaned_data["kind"],
             date_order=form.cleaned_data["date_order"] or None,
+            enqueue=False,
         )
+        try:
+            ready = importsteps.prepare(job)
+        except ImportRejected:
+            ready = True  # not a table it can read: the worker refuses it, saying why, as before
+        return imports.queue(job) if ready else job
 
     def success_url_for(self, obj):
+        if obj.status == obj.Status.DRAFT:
+            return reverse("core:import-job-mapping", args=[obj.public_id])
         return reverse("core:import-job", args=[obj.public_id])
 
 
