@@ -40,6 +40,12 @@ urlpatterns = [
         name="import-job-progress",
     ),
     path("imports/<uuid:public_id>/errors.csv", views.import_job_errors, name="import-job-errors"),
+    path(
+        "imports/<uuid:public_id>/errors.xlsx",
+        views.import_job_errors,
+        {"fmt": "xlsx"},
+        name="import-job-errors-xlsx",
+    ),
     path("imports/<uuid:public_id>/retry/", views.import_job_retry, name="import-job-retry"),
     path("imports/<uuid:public_id>/mapping/", views.import_job_mapping, name="import-job-mapping"),
     path(

@@ -348,9 +348,11 @@ def import_job_mapping(request, public_id):
     )
 
 
-def import_job_errors(request, public_id):
-    """The job's row errors as CSV (UTF-8 with a BOM, for Excel)."""
+def import_job_errors(request, public_id, fmt="csv"):
+    """The job's row errors as CSV (UTF-8 with a BOM, for Excel) or XLSX."""
     job = _job_or_404(request.user, public_id)
+    if fmt == "xlsx":
+        return _errors_xlsx(job)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
@@ -367,4 +369,30 @@ def import_job_errors(request, public_id):
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-errors-{job.public_id}.csv"'
+    return response
+
+
+def _errors_xlsx(job):
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Rows not stored")[:31])
+    sheet.append([_("Row"), _("Column"), _("Value"), _("Problem"), _("duplicate")])
+    for error in job.errors:
+        sheet.append(
+            [
+                error.get("row"),
+                _text(error.get("column", "")),
+                _text(error.get("value", "")),
+                _text(error.get("message", "")),
+                _("yes") if error.get("duplicate") else "",
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-errors-{job.public_id}.xlsx"'
     return response

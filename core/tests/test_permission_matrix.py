@@ -84,6 +84,7 @@ MATRIX = {
     "core:import-job": Entry(scoped="import_job"),
     "core:import-job-progress": PAGE,
     "core:import-job-errors": Entry(scoped="import_job"),
+    "core:import-job-errors-xlsx": Entry(scoped="import_job"),
     "core:import-job-retry": PAGE,
     "core:import-job-mapping": PAGE,
     "core:import-start": PAGE,  # own / other organisation: stations/tests/test_import_mapping.py

@@ -78,3 +78,21 @@ def test_the_upload_page_imports_and_shows_the_result(client, make_user, needs_s
     # The catalogue of public sites is the city's: an operator is refused its upload page.
     assert client.get("/imports/new/stations.sites/").status_code == 403
     assert client.get("/imports/new/no.such.kind/").status_code == 404
+
+
+def test_the_refused_rows_download_as_xlsx_with_their_values(client, make_user, needs_shared_data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    client.force_login(make_user("operator_staff", "VIETTEL"))
+    body = "\n".join(",".join(f'"{c}"' for c in r) for r in ROWS).encode()
+    response = client.post(
+        "/imports/new/sharing.assets/",
+        {"file": SimpleUploadedFile("a.csv", body), "mode": "partial"},
+    )
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="import-errors-xlsx"' in page and "abc" in page
+    sheet = load_workbook(io.BytesIO(client.get(f"{response.url}errors.xlsx").content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + 4  # the header, VNPT's pole, and P-02's three problems
+    assert (5, "lon", "abc") in {r[:3] for r in rows[1:]}
