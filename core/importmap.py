@@ -95,6 +95,32 @@ class Resolution:
         return out
 
 
+def check_mapping(mapping):
+    """Refuse (InvalidInput on ``mapping``) a mapping that is not ``{"file column": "field"}`` text
+    or holds characters no stored text may (NUL and other controls, lone surrogates): the
+    database would refuse it later, with a 500."""
+    from core.exceptions import InvalidInput
+
+    try:
+        columns, constants = parse_mapping(mapping)
+    except ImportRejected as exc:
+        raise InvalidInput({"mapping": [str(exc.message)]}) from exc
+    texts = [*columns, *columns.values(), *constants, *constants.values()]
+    bad = [
+        t
+        for t in texts
+        if not isinstance(t, str) or "\x00" in t or any("\ud800" <= ch <= "\udfff" for ch in t)
+    ]
+    if bad:
+        raise InvalidInput(
+            {
+                "mapping": [
+                    _("The mapping holds a value that is not plain text: %(v)r") % {"v": bad[0]}
+                ]
+            }
+        )
+
+
 def parse_mapping(mapping):
     """(columns, constants) from a mapping: ``{"file column": "field", "=field": "value"}`` or
     ``{"columns": {...}, "constants": {...}}`` (as saved)."""
@@ -103,7 +129,10 @@ def parse_mapping(mapping):
     if not isinstance(mapping, dict):
         raise ImportRejected(_("The mapping must be an object of file column: field."))
     if "columns" in mapping or "constants" in mapping:
-        return dict(mapping.get("columns") or {}), dict(mapping.get("constants") or {})
+        columns, constants = mapping.get("columns") or {}, mapping.get("constants") or {}
+        if not isinstance(columns, dict) or not isinstance(constants, dict):
+            raise ImportRejected(_("The mapping must be an object of file column: field."))
+        return dict(columns), dict(constants)
     columns = {k: v for k, v in mapping.items() if not str(k).startswith("=")}
     constants = {str(k)[1:]: v for k, v in mapping.items() if str(k).startswith("=")}
     return columns, constants
@@ -182,3 +211,8 @@ class Choices:
         if found is None:  # a file repeats the same few values: each is folded once
             found = self.seen[text] = self.by_key.get(key(text), text)
         return found
+
+
+def unknown_unit(code):
+    """The message for a unit code that is none of Hanoi's (every import says it alike)."""
+    return _("Unknown unit code %(code)s: not one of Hanoi's units.") % {"code": code}

@@ -57,6 +57,22 @@ def register(kind, handler, **declared):
     HANDLERS[kind] = handler
 
 
+def may_import(user, kind):
+    """Whether ``user`` may use ``kind``'s upload page (its own rule; else: any portal role)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(kind.may_import(user) if kind.may_import else user.role_names)
+
+
+def start_kind(kind, user, uploaded, enqueue=True, **options):
+    """Start an import of ``kind`` (a Kind) through its own ``start`` (who may, its options), or
+    core's when it has none; None options are left out."""
+    options = {k: v for k, v in options.items() if v is not None}
+    if kind.start is not None:
+        return kind.start(user, uploaded, enqueue=enqueue, **options)
+    return start(user, kind.name, uploaded, options, enqueue=enqueue)
+
+
 def find_kind(name):
     """A registered kind by its name, by its last part ("stations", "sites", "assets") or by a
     part of its name that names one kind only ("spam")."""
@@ -96,12 +112,16 @@ def mapping_named(user, kind, name):
 def save_mapping(user, kind, name, mapping, date_order=""):
     """Save (or replace) ``mapping`` under ``name`` for the user's organisation, with the date
     order its files write (when the user said it)."""
-    from core.importmap import parse_mapping
+    from core.importmap import check_mapping, parse_mapping
     from core.models import ImportMapping
+    from core.text import hidden_characters
 
     name = str(name or "").strip()
     if not name:
         raise InvalidInput({"mapping_name": [_("Give the mapping a name.")]})
+    if hidden_characters(name) or _has_surrogates(name):
+        raise InvalidInput({"mapping_name": [_("Remove the control characters from the name.")]})
+    check_mapping(mapping)
     columns, constants = parse_mapping(mapping)
     saved, _created = ImportMapping.objects.update_or_create(
         kind=kind,
@@ -117,11 +137,19 @@ def save_mapping(user, kind, name, mapping, date_order=""):
     return saved
 
 
+def _has_surrogates(text):
+    return any("\ud800" <= ch <= "\udfff" for ch in str(text))
+
+
 def check_options(user, kind, options):
     """The job's options as it will keep them: a mapping named is replaced by what it says (the job
     keeps the mapping it used), the mode and a dry run checked against what the kind offers."""
+    from core.importmap import check_mapping
+
     options = dict(options or {})
     found = KINDS.get(kind)
+    if options.get("mapping"):
+        check_mapping(options["mapping"])
     if options.get("mapping_name"):
         saved = mapping_named(user, kind, options.pop("mapping_name"))
         options.update(mapping=saved.mapping, mapping_used=saved.name)
@@ -135,15 +163,17 @@ def check_options(user, kind, options):
     return options
 
 
-def queue(job):
-    """Send a stored job to the worker (in the outbox with the job's change)."""
+def queue(job, enqueue=True):
+    """A stored job (with its options) made ready for the worker, and sent to it (in the outbox
+    with the job's change) unless ``enqueue`` is False (the caller runs it)."""
     from core.models import ImportJob
 
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.QUEUED, options=job.options, updated_at=timezone.now()
         )
-        outbox.enqueue("core.tasks.run_import", [job.pk])
+        if enqueue:
+            outbox.enqueue("core.tasks.run_import", [job.pk])
     job.status = ImportJob.Status.QUEUED
     return job
 
@@ -151,6 +181,7 @@ def queue(job):
 def run_or_queue(job):
     """Run a small job here and now; send a bigger one to the worker. Returns the job."""
     if job.file.size <= INLINE_BYTES:
+        queue(job, enqueue=False)
         return run(job.pk)
     return queue(job)
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from core import imports
-from core.dateorder import DateOrder
+from core.dateorder import ORDERS, DateOrder
 from core.exceptions import ImportRejected, InvalidInput
-from core.importmap import header_test, parse_mapping, require, resolve
+from core.importmap import check_mapping, header_test, parse_mapping, require, resolve
 
 SAMPLES = 3
 
@@ -149,13 +149,17 @@ def mapping_from_form(data, header, fields):
     return {"columns": columns, "constants": constants}
 
 
-def apply_mapping(user, job, mapping, date_order=None, save_as=""):
+def apply_mapping(user, job, mapping, date_order=None, save_as="", inline=True):
     """Check the draft ``job`` read with ``mapping`` (and ``date_order``), keep both on the job,
-    save the mapping under ``save_as`` if given, and send the job to the worker."""
+    save the mapping under ``save_as`` if given, and send the job on (imported here and now when
+    small and ``inline``, else by the worker). Returns the job."""
     from core.models import ImportJob
 
     if job.status != ImportJob.Status.DRAFT:
         raise InvalidInput({"__all__": [_("This import is no longer waiting for its mapping.")]})
+    if date_order not in (None, "", *ORDERS):
+        raise InvalidInput({"date_order": [_("Choose day/month/year or month/day/year.")]})
+    check_mapping(mapping)
     kind = imports.KINDS[job.kind]
     columns, constants = parse_mapping(mapping)
     fed = [f for f in columns.values() if f]
@@ -181,4 +185,13 @@ def apply_mapping(user, job, mapping, date_order=None, save_as=""):
             user, job.kind, save_as, job.options["mapping"], date_order or ""
         )
         job.options["mapping_used"] = saved.name
-    return imports.queue(job)
+    return imports.run_or_queue(job) if inline else imports.queue(job)
+
+
+def submit(job, inline=True):
+    """A page's next step for a job it just stored: the job, waiting for its mapping step (a
+    draft) or sent on, imported here and now when small and ``inline``, else queued for the
+    worker."""
+    if not prepare(job):
+        return job
+    return imports.run_or_queue(job) if inline else imports.queue(job)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError, ImportRejected, InvalidInput
-from core.importmap import header_test, require, resolve
+from core.importmap import header_test, require, resolve, unknown_unit
 
 PROGRESS_EVERY = 200
 
@@ -105,3 +105,72 @@ def _errors(number, errors, values):
             column = "lon" if column == "location" else column
             out.append(_error(number, column, values.get(column, ""), message))
     return out
+
+
+# --- What the registers' rows look up alike -------------------------------------------------------
+
+
+def reference_lookups():
+    """Organisations (by code, short name or name, any case or accents) and Hanoi's units, read
+    once for a whole file."""
+    from core.importmap import Choices
+    from core.models import AdministrativeUnit, Organization
+
+    organizations = {o.code: o for o in Organization.objects.all()}
+    return {
+        "organizations": organizations,
+        "organization_names": Choices(
+            [(o.code, o.short_name or o.name) for o in organizations.values()],
+            extra={o.name: o.code for o in organizations.values()},
+        ),
+        "communes": {u.code: u for u in AdministrativeUnit.objects.all()},
+    }
+
+
+def organization(lookups, text, errors, field="owner"):
+    """The organisation ``text`` names (None when empty; an error on ``field`` when unknown)."""
+    if not text:
+        return None
+    found = lookups["organizations"].get(lookups["organization_names"].find(text).upper())
+    if found is None:
+        errors[field] = [_("Unknown organisation %(name)s.") % {"name": text}]
+    return found
+
+
+def commune(lookups, code, errors):
+    """The unit with ``code`` (None when empty; an error on ``commune`` when unknown)."""
+    if code and code not in lookups["communes"]:
+        errors["commune"] = [unknown_unit(code)]
+    return lookups["communes"].get(code) if code else None
+
+
+def point(values):
+    """The row's lon / lat as a WGS 84 point; ValueError when they are not finite numbers."""
+    import math
+
+    from django.contrib.gis.geos import Point
+
+    try:
+        lon, lat = float(values.get("lon", "")), float(values.get("lat", ""))
+    except (TypeError, ValueError):
+        raise ValueError("lon/lat") from None
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValueError("lon/lat")
+    return Point(lon, lat, srid=4326)
+
+
+def decimal(text):
+    """A decimal as people write it (24, 24.5, 24,5); None when empty; ValueError when it is
+    no finite number (NaN and Infinity are refused: they would break every comparison)."""
+    from decimal import Decimal, InvalidOperation
+
+    text = str(text or "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value

@@ -24,6 +24,7 @@ from core import roles
 from core.exceptions import ImportRejected
 from core.geo import VIETNAM_EXTENT, within_vietnam
 from core.history import acting_as
+from core.importmap import unknown_unit
 from core.models import AdministrativeUnit, LegacyUnit, LegacyUnitMapping, Organization
 from core.text import fold, name_key
 
@@ -198,8 +199,7 @@ def import_boundaries(source, *, user=None):
             errors.append(
                 {
                     **where,
-                    "message": _("Unknown unit code %(code)s: not one of Hanoi's units.")
-                    % {"code": code},
+                    "message": unknown_unit(code),
                 }
             )
             continue
@@ -302,8 +302,7 @@ def import_crosswalk(source, *, user=None):
                 {
                     "row": number,
                     "column": "new_code",
-                    "message": _("Unknown unit code %(code)s: not one of Hanoi's units.")
-                    % {"code": new_code},
+                    "message": unknown_unit(new_code),
                 }
             )
             continue

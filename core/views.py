@@ -230,8 +230,7 @@ def import_start(request, kind):
     found = imports.KINDS.get(kind)
     if found is None or not found.fields or not request.user.is_authenticated:
         raise Http404
-    allowed = found.may_import or (lambda user: bool(user.role_names))
-    if not allowed(request.user):
+    if not imports.may_import(request.user, found):
         raise DjangoPermissionDenied
     mappings = ImportMapping.objects.filter(
         kind=kind, organization_id__in=[request.user.organization_id, None]
@@ -240,9 +239,9 @@ def import_start(request, kind):
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        start = found.start or (lambda u, f, enqueue, **o: imports.start(u, kind, f, o, enqueue))
         try:
-            job = start(
+            job = imports.start_kind(
+                found,
                 request.user,
                 data["file"],
                 enqueue=False,
@@ -250,7 +249,7 @@ def import_start(request, kind):
                 date_order=data["date_order"] or None,
                 mode=data["mode"] or None,
             )
-            ready = importsteps.prepare(job)
+            job = importsteps.submit(job)
         except ServicePermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc.message)) from exc
         except DomainError as exc:
@@ -259,9 +258,8 @@ def import_start(request, kind):
             for name, messages_ in problems.items():
                 form.add_error(name if name in form.fields else None, messages_)
         else:
-            if not ready:
+            if job.status == ImportJob.Status.DRAFT:
                 return redirect("core:import-job-mapping", public_id=job.public_id)
-            imports.run_or_queue(job)
             return redirect("core:import-job", public_id=job.public_id)
         status = 400
     elif request.method == "POST":
@@ -294,8 +292,6 @@ def import_job_mapping(request, public_id):
         return redirect(import_back_url(job))
     if request.method == "POST":
         date_order = request.POST.get("date_order", "")
-        if date_order not in ("", *ORDERS):
-            date_order = ""
         try:
             posted = importsteps.mapping_from_form(request.POST, found.header, kind.fields)
             importsteps.apply_mapping(
@@ -303,13 +299,14 @@ def import_job_mapping(request, public_id):
                 job,
                 posted,
                 date_order=date_order or None,
-                save_as=request.POST.get("save_as", "")[:100],
+                save_as=request.POST.get("save_as", ""),
             )
         except DomainError as exc:
             errors = exc.errors if isinstance(exc.errors, dict) else {"__all__": [exc.message]}
         else:
-            imports.run_or_queue(job)
             return redirect("core:import-job", public_id=job.public_id)
+        if date_order not in ORDERS:
+            date_order = ""  # shown as the default choice again
         try:
             found = importsteps.preview(job, posted, date_order or None)
         except DomainError as exc:
@@ -341,7 +338,13 @@ def import_job_mapping(request, public_id):
             "date_order": date_order,
             "save_as": request.POST.get("save_as", "")[:100],
             "constants_given": bool(constants),
-            "errors": errors.get("__all__", []) + errors.get("date_order", []),
+            # Every problem not shown beside its column: the mapping's, the date order's, the name's.
+            "errors": [
+                str(m)
+                for name, problems in errors.items()
+                if not name.startswith("column-")
+                for m in (problems if isinstance(problems, list) else [problems])
+            ],
             "back_url": import_back_url(job),
         },
         status=400 if errors else 200,

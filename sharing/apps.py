@@ -16,7 +16,7 @@ class SharingConfig(AppConfig):
             rowimport.handler(
                 services.ASSET_IMPORT_FIELDS,
                 services.asset_data,
-                services.save_imported_asset,
+                services.save_asset,
                 services.asset_lookups,
             ),
             label=_("Shareable infrastructure (towers, poles, ducts, manholes …)"),

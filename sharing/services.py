@@ -710,17 +710,11 @@ NO = {"0", "no", "n", "false", "khong", "không"}
 
 def asset_lookups(user=None):
     from core.importmap import Choices
-    from core.models import AdministrativeUnit, Organization
+    from core.rowimport import reference_lookups
     from sharing.models import AssetKind
 
-    organizations = {o.code: o for o in Organization.objects.all()}
     return {
-        "organizations": organizations,
-        "owner": Choices(
-            [(o.code, o.short_name or o.name) for o in organizations.values()],
-            extra={o.name: o.code for o in organizations.values()},
-        ),
-        "communes": {u.code: u for u in AdministrativeUnit.objects.all()},
+        **reference_lookups(),
         "kind": Choices(AssetKind.choices),
         "condition": Choices(InfrastructureAsset.Condition.choices),
         "status": Choices(InfrastructureAsset.Status.choices),
@@ -731,28 +725,21 @@ def asset_lookups(user=None):
 
 def asset_data(values, lookups):
     """(the asset a row updates — same owner and code — or None; the service's fields)."""
-    from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+    from django.contrib.gis.geos import GEOSException, GEOSGeometry
 
+    from core.rowimport import commune, organization, point
     from core.text import fold
 
     errors, data = {}, {}
-    given = values.get("owner", "")
-    owner = lookups["organizations"].get(lookups["owner"].find(given).upper()) if given else None
-    if owner is None and given:
-        errors["owner"] = [_("Unknown organisation %(name)s.") % {"name": given}]
+    owner = organization(lookups, values.get("owner", ""), errors)
     data["owner"] = owner or lookups.get("user_organization")
-    code = values.get("commune", "")
-    if code and code not in lookups["communes"]:
-        errors["commune"] = [
-            _("Unknown unit code %(code)s: not one of Hanoi's units.") % {"code": code}
-        ]
-    data["commune"] = lookups["communes"].get(code)
+    data["commune"] = commune(lookups, values.get("commune", ""), errors)
     try:
         if values.get("wkt"):
             data["geometry"] = GEOSGeometry(values["wkt"], srid=4326)
         else:
-            data["geometry"] = Point(float(values["lon"]), float(values["lat"]), srid=4326)
-    except (KeyError, TypeError, ValueError, GEOSException):
+            data["geometry"] = point(values)
+    except (TypeError, ValueError, GEOSException):
         errors["lon"] = [_("Give lon and lat (a point) or a WKT route.")]
     try:
         data["capacity"] = int(values.get("capacity", ""))
@@ -774,10 +761,6 @@ def asset_data(values, lookups):
     if data["owner"] is not None:
         asset = InfrastructureAsset.objects.filter(owner=data["owner"], code=data["code"]).first()
     return asset, data
-
-
-def save_imported_asset(user, asset, **data):
-    return save_asset(user, asset, **data)
 
 
 def may_import_assets(user):

@@ -26,7 +26,7 @@ class StationsConfig(AppConfig):
         imports.register(
             sites.SITE_KIND,
             rowimport.handler(
-                sites.SITE_FIELDS, sites.site_data, sites.save_imported_site, sites.site_lookups
+                sites.SITE_FIELDS, sites.site_data, sites.save_public_site, sites.site_lookups
             ),
             label=_("Public sites offered for stations"),
             fields=sites.SITE_FIELDS,

@@ -53,15 +53,6 @@ MATRIX = {
     "indicators": (200, 200, 200, 200),
     "indicator_value": (200, 403, 403, 200),
 }
-KIND = {
-    "city_official": 0,
-    "national_official": 0,
-    "administrator": 0,
-    "operator_viettel": 1,
-    "operator_mobifone": 2,
-    "operator_api_client": 2,
-    "agency_api_client": 3,
-}
 
 
 READS = {
@@ -124,7 +115,6 @@ class TestAgreementPermissions(PermissionMatrix):
     """Every role × every agreements endpoint, through the shared runner (core.testing)."""
 
     matrix = MATRIX
-    kinds = KIND
     reads = READS
     lists = LISTS
 

@@ -41,9 +41,23 @@ def seen(response):
     return len(body["results"] if isinstance(body, dict) else body)
 
 
+# The usual columns: 0 officials (city, national, administrators); 1 the staff of the operator
+# whose records the world holds (Viettel); 2 another operator (MobiFone's staff, VNPT's API
+# client); 3 an agency's API client (the Cục).
+STANDARD_KINDS = {
+    "city_official": 0,
+    "national_official": 0,
+    "administrator": 0,
+    "operator_viettel": 1,
+    "operator_mobifone": 2,
+    "operator_api_client": 2,
+    "agency_api_client": 3,
+}
+
+
 class PermissionMatrix:
     matrix: Mapping[str, Sequence[int]] = {}
-    kinds: Mapping[str, int] = {}
+    kinds: Mapping[str, int] = STANDARD_KINDS
     lists: frozenset | set = frozenset()
     reads: frozenset | set = frozenset()
     anonymous = 401

@@ -642,6 +642,8 @@ def test_import_is_queued_and_polled(client, as_role):
         ({"file": "FILE", "date_order": "ymd"}, "date_order"),
         ({"file": "FILE", "mapping": "[1, 2]"}, "mapping"),
         ({"file": "FILE", "mapping": "{not json"}, "mapping"),
+        ({"file": "FILE", "mapping": '{"A": "\\ud800"}'}, "mapping"),  # a lone surrogate
+        ({"file": "FILE", "mapping": '{"A\\u0000": "sender"}'}, "mapping"),  # NUL
         ({"file": "FILE", "mapping_name": "No such mapping"}, "mapping"),
         ({"file": "NOTES"}, "file"),
         ({"file": "EMPTY"}, "file"),

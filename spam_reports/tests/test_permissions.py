@@ -49,15 +49,6 @@ MATRIX = {
     "dnc_list": (200, 403, 403, 200),
     "dnc_create": (201, 403, 403, 403),
 }
-KIND = {
-    "city_official": 0,
-    "national_official": 0,
-    "administrator": 0,
-    "operator_viettel": 1,
-    "operator_mobifone": 2,
-    "operator_api_client": 2,
-    "agency_api_client": 3,
-}
 
 
 def make_world(role_user):
@@ -195,7 +186,6 @@ class TestSpamPermissions(PermissionMatrix):
     """Every role × every spam endpoint, through the shared runner (core.testing)."""
 
     matrix = MATRIX
-    kinds = KIND
     lists = {"reports", "cases", "assignments", "inspections"}
     reads = {"report", "case", "assignment", "inspection", "statistics", "import", "dnc_list"}
 

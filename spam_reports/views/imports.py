@@ -57,10 +57,9 @@ class ImportView(ServiceFormView):
             enqueue=False,
         )
         try:
-            ready = importsteps.prepare(job)
-        except ImportRejected:
-            ready = True  # not a table it can read: the worker refuses it, saying why, as before
-        return imports.queue(job) if ready else job
+            return importsteps.submit(job, inline=False)
+        except ImportRejected:  # not a table it can read: the worker refuses it, saying why
+            return imports.queue(job)
 
     def success_url_for(self, obj):
         if obj.status == obj.Status.DRAFT:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from core.dateorder import DateOrder, parse_date
 from core.history import acting_as
-from core.importmap import Choices, Field, header_test, require, resolve
+from core.importmap import Choices, Field, header_test, require, resolve, unknown_unit
 from stations.models import (
     Station,
 )
@@ -253,9 +253,7 @@ def import_stations(
             errors.append(_error(number, "operator", message, raw))
             continue
         if data["commune"] and data["commune"] not in communes:
-            message = _("Unknown unit code %(code)s: not one of Hanoi's units.") % {
-                "code": data["commune"]
-            }
+            message = unknown_unit(data["commune"])
             errors.append(_error(number, "commune", message, raw))
             continue
         key = (operator.pk, data["code"])

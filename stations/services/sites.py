@@ -112,17 +112,11 @@ SITE_FIELDS = _site_fields()
 
 def site_lookups(user=None):
     from core.importmap import Choices
-    from core.models import AdministrativeUnit, Organization
+    from core.rowimport import reference_lookups
     from stations.models import LandCategory
 
-    organizations = {o.code: o for o in Organization.objects.all()}
     return {
-        "organizations": organizations,
-        "owner": Choices(
-            [(o.code, o.short_name or o.name) for o in organizations.values()],
-            extra={o.name: o.code for o in organizations.values()},
-        ),
-        "communes": {u.code: u for u in AdministrativeUnit.objects.all()},
+        **reference_lookups(),
         "land_category": Choices(LandCategory.choices),
         "status": Choices(PublicSite.Status.choices),
     }
@@ -130,32 +124,27 @@ def site_lookups(user=None):
 
 def site_data(values, lookups):
     """(the site a row updates, or None; the service's fields) from one row of the file."""
-    from decimal import Decimal, InvalidOperation
 
-    from django.contrib.gis.geos import Point
+    from core.rowimport import commune, decimal, organization, point
 
     errors, data = {}, {}
-    owner = lookups["organizations"].get(lookups["owner"].find(values.get("owner")).upper())
-    if owner is None:
-        errors["owner"] = [_("Unknown organisation %(name)s.") % {"name": values.get("owner")}]
-    data["owner"] = owner
-    code = values.get("commune", "")
-    if code and code not in lookups["communes"]:
-        errors["commune"] = [
-            _("Unknown unit code %(code)s: not one of Hanoi's units.") % {"code": code}
-        ]
-    data["commune"] = lookups["communes"].get(code)
+    owner = data["owner"] = organization(lookups, values.get("owner"), errors)
+    if owner is None and "owner" not in errors:
+        errors["owner"] = [_("This field is required.")]
+    data["commune"] = commune(lookups, values.get("commune", ""), errors)
     try:
-        data["location"] = Point(float(values["lon"]), float(values["lat"]), srid=4326)
-    except (KeyError, TypeError, ValueError):
+        data["location"] = point(values)
+    except ValueError:
         errors["lon"] = [_("Give the longitude and latitude as numbers (105.85, 21.03).")]
     try:
-        height = values.get("building_height_m", "")
-        data["building_height_m"] = Decimal(height.replace(",", ".")) if height else None
-        capacity = values.get("capacity", "")
+        data["building_height_m"] = decimal(values.get("building_height_m", ""))
+    except ValueError:
+        errors["building_height_m"] = [_("Give a number of metres (24 or 24.5).")]
+    capacity = values.get("capacity", "")
+    try:
         data["capacity"] = int(capacity) if capacity else 1
-    except (InvalidOperation, ValueError):
-        errors.setdefault("capacity", []).append(_("Give a whole number."))
+    except ValueError:
+        errors["capacity"] = [_("Give a whole number.")]
     data["land_category"] = lookups["land_category"].find(values.get("land_category"))
     data["status"] = lookups["status"].find(values.get("status")) or PublicSite.Status.AVAILABLE
     for name in ("name", "address", "conditions"):
@@ -169,10 +158,6 @@ def site_data(values, lookups):
         data.update(source=source, external_id=external_id)
         site = PublicSite.objects.filter(source=source, external_id=external_id).first()
     return site, data
-
-
-def save_imported_site(user, site, **data):
-    return save_public_site(user, site, **data)
 
 
 def start_site_import(user, uploaded, enqueue=True, **options):

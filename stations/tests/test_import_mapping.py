@@ -114,3 +114,23 @@ def test_another_operator_does_not_see_the_mapping_step(client, vnpt, make_user)
     assert client.get(f"/imports/{job.public_id}/mapping/").status_code == 404
     assert client.post(f"/imports/{job.public_id}/mapping/", {}).status_code == 404
     assert ImportJob.objects.get().status == "draft"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"constant-address": "Số 1\x00Phố"},  # NUL: the database would refuse it
+        {"save_as": "VNPT\x1bOSS"},  # a control character in the mapping's name
+        {"date_order": "ymd"},
+    ],
+)
+def test_hostile_values_in_the_mapping_step_are_form_errors(client, vnpt, change):
+    client.force_login(vnpt)
+    client.post("/stations/import/", {"file": upload()})
+    job = ImportJob.objects.get()
+    page = client.get(f"/imports/{job.public_id}/mapping/")
+    response = client.post(f"/imports/{job.public_id}/mapping/", mapping_post(page, **change))
+    assert response.status_code == 400 and response.context["errors"], response.status_code
+    job.refresh_from_db()
+    assert job.status == "draft" and not Station.objects.exists()
+    assert not ImportMapping.objects.exists()

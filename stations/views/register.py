@@ -238,14 +238,17 @@ class StationImportView(FormView):
         return {**super().get_form_kwargs(), "mappings": mappings}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(fields=services.importing.FIELDS, **kwargs)
+        from core import imports
+
+        kind = imports.KINDS[services.importing.KIND]
+        return super().get_context_data(kind=kind, fields=kind.fields, **kwargs)
 
     def form_valid(self, form):
         """The file becomes an import job (core.imports): read with the saved mapping chosen (or
         one saved for files with these columns), else sent to the mapping step; a small file is
         imported here and its result shown on this page, a bigger one followed on the job's
         page."""
-        from core import imports, importsteps
+        from core import importsteps
 
         data = form.cleaned_data
         try:
@@ -257,7 +260,7 @@ class StationImportView(FormView):
                 date_order=data["date_order"] or None,
                 mode=data["mode"] or "atomic",
             )
-            ready = importsteps.prepare(job)
+            job = importsteps.submit(job)
         except ImportRejected as exc:
             return self.rejected(form, str(exc.message), exc.errors)
         except DomainError as exc:
@@ -265,9 +268,8 @@ class StationImportView(FormView):
             for name, problems in (exc.errors if isinstance(exc.errors, dict) else {}).items():
                 form.add_error(name if name in form.fields else None, problems)
             return self.form_invalid(form)
-        if not ready:
+        if job.status == job.Status.DRAFT:
             return redirect("core:import-job-mapping", public_id=job.public_id)
-        job = imports.run_or_queue(job)
         if not job.finished:
             return redirect("core:import-job", public_id=job.public_id)
         if job.status == job.Status.FAILED:

@@ -71,11 +71,8 @@ class Command(BaseCommand):
         }
         job_options = {k: v for k, v in job_options.items() if v is not None}
         uploaded = SimpleUploadedFile(path.name, path.read_bytes())
-        start = kind.start or (
-            lambda u, f, enqueue, **o: imports.start(u, kind.name, f, o, enqueue)
-        )
         try:
-            job = start(user, uploaded, enqueue=False, **job_options)
+            job = imports.start_kind(kind, user, uploaded, enqueue=False, **job_options)
         except DomainError as exc:
             problems = exc.errors.get("file") if isinstance(exc.errors, dict) else None
             if not problems:
