@@ -35,8 +35,16 @@ def blank(value):
     text = str(value or "").strip()
     if len(text) > PLACEHOLDER_LENGTH:  # most cells: no fold needed
         return text
-    folded = " ".join(text.lower().split()) if text.isascii() else fold(text)
-    return "" if folded in PLACEHOLDERS else text
+    found = _SHORT.get(text)
+    if found is None:
+        folded = " ".join(text.lower().split()) if text.isascii() else fold(text)
+        found = "" if folded in PLACEHOLDERS else text
+        if len(_SHORT) < 10_000:  # a file repeats its short cells (types, heights, operators)
+            _SHORT[text] = found
+    return found
+
+
+_SHORT = {}
 
 
 def key(text):
@@ -87,6 +95,34 @@ class Resolution:
             _("Columns ignored (no field of the template): %(columns)s")
             % {"columns": ", ".join(self.ignored)}
         ]
+
+    def reader(self, header, only=None):
+        """A reading of the file's rows as cells in ``header``'s order (core.tabular.Table) into
+        the kind's fields, as ``row`` reads them (of a column written twice, the last cell);
+        ``only``: those fields alone."""
+        from core.tabular import cell_text
+
+        at = {h: i for i, h in enumerate(header) if h}
+        picks = [
+            (at[column], name)
+            for column, name in self.columns.items()
+            if column in at and (only is None or name in only)
+        ]
+        constants = {k: v for k, v in self.constants.items() if only is None or k in only}
+
+        def text(value):  # cell_text, without its calls for the common plain text
+            if value.__class__ is str:
+                value = value.strip() if value.isascii() else cell_text(value)
+                return value if len(value) > PLACEHOLDER_LENGTH else blank(value)
+            return blank(cell_text(value))
+
+        def read(cells):
+            width = len(cells)
+            out = {name: text(cells[i]) if i < width else "" for i, name in picks}
+            out.update(constants)
+            return out
+
+        return read
 
     def row(self, values):
         """A row of the file ({file column: text}) as the kind's fields ({field: text})."""

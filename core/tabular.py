@@ -9,11 +9,12 @@ above it are skipped; cells are NFC text.
 
 import csv
 import io
+import itertools
 
 from django.utils.translation import gettext as _
 
 from core.exceptions import ImportRejected
-from core.textfiles import clean_cell, open_text, sniff_dialect
+from core.textfiles import clean_cell, sniff_dialect
 
 MAX_ROWS = 100_000
 HEADER_ROWS = 20
@@ -23,36 +24,120 @@ XLSX_MAX_UNPACKED = 1024 * 1024 * 1024
 XLSX_MAX_RATIO = 300
 
 
-def read_table(uploaded, name=None, required=(), is_header=None):
+def read_table(uploaded, name=None, required=(), is_header=None, notices=None):
     """Return (header, [(row_number, {column: value})]) from a CSV or XLSX upload.
 
     Row numbers are as the user sees them in the file (the header is row 1 unless title rows stand
     above it). ``required`` names the columns that identify the header row (and the sheet), or
     ``is_header(cells)`` tells (core.importmap.header_test: the row feeds every required field).
+    A totals row ("Tổng cộng", "Total" …) is left out, and said in ``notices`` (a list) when given.
+    The whole table in memory: a kind that reads big files streams them with ``Table``.
     """
-    is_header = is_header or _holds(required)
-    name = (name or getattr(uploaded, "name", "") or "").lower()
-    uploaded.seek(0)
-    head = uploaded.read(4)
-    uploaded.seek(0)
-    if head.startswith(b"PK"):
-        rows = _xlsx_rows(uploaded, is_header)
-    elif name.endswith((".xlsx", ".xls", ".xlsm")):
-        raise ImportRejected(_("The file is named .xlsx but is not an Excel workbook."))
-    else:
-        rows = _csv_rows(uploaded)
-    if not rows:
-        raise ImportRejected(_("The file is empty."))
-    at = header_index(rows, is_header)
-    header = [_header_cell(h) for h in rows[at]]
-    out = []
-    for number, values in enumerate(rows[at + 1 :], start=at + 2):
-        if not any(str(v or "").strip() for v in values):
+    table = Table(uploaded, name=name, required=required, is_header=is_header)
+    header = table.header
+    rows = [
+        (number, {h: cell_text(v) for h, v in zip(header, values, strict=False) if h})
+        for number, values in table.rows()
+    ]
+    if notices is not None:
+        notices += table.notices()
+    return header, rows
+
+
+class Table:
+    """A CSV or XLSX upload read as it streams (memory stays flat whatever its size): ``header``
+    (its cells as written) and ``rows()``, from the start at each call, as (row number, cells),
+    blank rows left out. The encoding, the sheet and the header row are found once, as
+    ``read_table`` finds them. More than ``max_rows`` rows (None: no limit) refuse the file as it
+    is read; totals rows are left out, and ``notices()`` names them after a reading."""
+
+    def __init__(self, uploaded, name=None, required=(), is_header=None, max_rows=MAX_ROWS):
+        self.uploaded, self.max_rows = uploaded, max_rows
+        is_header = is_header or _holds(required)
+        name = (name or getattr(uploaded, "name", "") or "").lower()
+        uploaded.seek(0)
+        head = uploaded.read(4)
+        uploaded.seek(0)
+        self.encoding = self.sheet = None
+        self.totals = []  # (row number, its label): the totals rows the last reading left out
+        if head.startswith(b"PK"):
+            self.sheet = _xlsx_sheet(uploaded, is_header)
+        elif name.endswith((".xlsx", ".xls", ".xlsm")):
+            raise ImportRejected(_("The file is named .xlsx but is not an Excel workbook."))
+        else:
+            from core.textfiles import detect_encoding
+
+            self.encoding = detect_encoding(uploaded)
+        top = list(itertools.islice(self._physical(), HEADER_ROWS))
+        if not top:
+            raise ImportRejected(_("The file is empty."))
+        self.at = header_index(top, is_header)
+        self.header = [_header_cell(h) for h in top[self.at]]
+
+    def _physical(self):
+        """Every row of the file or sheet, from its first."""
+        if self.sheet is not None:
+            yield from _xlsx_values(self.uploaded, self.sheet)
+            return
+        self.uploaded.seek(0)
+        text = io.TextIOWrapper(self.uploaded, encoding=self.encoding, newline="")
+        try:
+            sample = text.read(4096)
+            text.seek(0)
+            reader = csv.reader(text, sniff_dialect(sample))
+            try:
+                yield from reader
+            except csv.Error as exc:
+                raise ImportRejected(
+                    _("The file cannot be read as CSV at line %(line)d: %(error)s")
+                    % {"line": reader.line_num, "error": exc}
+                ) from exc
+        finally:
+            text.detach()  # the upload stays open for the next reading
+
+    def notices(self):
+        """What the reading says about the file: its totals rows, left out."""
+        return [
+            _("Row %(row)d is a totals row (“%(text)s”): it is not imported.")
+            % {"row": number, "text": text}
+            for number, text in self.totals
+        ]
+
+    def rows(self):
+        self.totals = []
+        count = 0
+        rows = self._physical()
+        for _skipped in itertools.islice(rows, self.at + 1):
+            pass
+        for number, values in enumerate(rows, start=self.at + 2):
+            if not any(v is not None and str(v).strip() for v in values):
+                continue
+            total = _totals_label(values)
+            if total:
+                self.totals.append((number, total))
+                continue
+            count += 1
+            if self.max_rows is not None and count > self.max_rows:
+                raise ImportRejected(_("The file has more than %(n)d rows.") % {"n": self.max_rows})
+            yield number, values
+
+
+# The words a totals row begins with (folded): "Tổng cộng", "Tổng số", "Cộng", "Total" …
+TOTAL_WORDS = frozenset({"tong", "tong cong", "tong so", "cong", "total", "totals", "grand total"})
+
+
+def _totals_label(values):
+    """The label of a totals row (its first cell says it is one), else ""."""
+    from core.text import fold
+
+    for value in values:
+        if value is None or not str(value).strip():
             continue
-        if len(out) >= MAX_ROWS:
-            raise ImportRejected(_("The file has more than %(n)d rows.") % {"n": MAX_ROWS})
-        out.append((number, {h: _cell(v) for h, v in zip(header, values, strict=False) if h}))
-    return header, out
+        text = str(value).strip()
+        if len(text) <= 12 and fold(text).rstrip(" :.") in TOTAL_WORDS:
+            return text
+        return ""
+    return ""
 
 
 def _holds(required):
@@ -83,7 +168,8 @@ def _header_cell(value):
     return clean_cell(value if value is not None else "")
 
 
-def _cell(value):
+def cell_text(value):
+    """A cell as text: NFC and trimmed, a date day-first, a whole number without its .0."""
     if value is None:
         return ""
     if hasattr(value, "strftime"):
@@ -91,20 +177,6 @@ def _cell(value):
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return clean_cell(value)
-
-
-def _csv_rows(uploaded):
-    text = open_text(io.BytesIO(uploaded.read()))
-    sample = text.read(4096)
-    text.seek(0)
-    reader = csv.reader(text, sniff_dialect(sample))
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        raise ImportRejected(
-            _("The file cannot be read as CSV at line %(line)d: %(error)s")
-            % {"line": reader.line_num, "error": exc}
-        ) from exc
 
 
 def check_workbook(handle):
@@ -131,21 +203,40 @@ def check_workbook(handle):
         )
 
 
-def _xlsx_rows(uploaded, is_header=None):
+def _xlsx_sheet(uploaded, is_header=None):
+    """The name of the sheet to read: the first visible one whose first rows hold a header that
+    ``is_header`` accepts, else the active one."""
+    workbook = _workbook(uploaded)
+    try:
+        if is_header is not None:
+            for sheet in workbook.worksheets:
+                if sheet.sheet_state != "visible":
+                    continue
+                top = sheet.iter_rows(max_row=HEADER_ROWS, values_only=True)
+                if any(is_header([_header_cell(c) for c in row]) for row in top):
+                    return sheet.title
+        return workbook.active.title
+    finally:
+        workbook.close()
+
+
+def _workbook(uploaded):
     from openpyxl import load_workbook
 
     check_workbook(uploaded)
+    uploaded.seek(0)
     try:
-        workbook = load_workbook(uploaded, read_only=True, data_only=True)
+        return load_workbook(uploaded, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ImportRejected(
             _("The Excel file cannot be read: %(error)s") % {"error": exc}
         ) from exc
-    if is_header is not None:
-        for sheet in workbook.worksheets:
-            if sheet.sheet_state != "visible":
-                continue
-            top = list(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True))
-            if any(is_header([_header_cell(c) for c in row]) for row in top):
-                return list(sheet.iter_rows(values_only=True))
-    return list(workbook.active.iter_rows(values_only=True))
+
+
+def _xlsx_values(uploaded, sheet):
+    """The rows of the sheet named ``sheet`` as values (formula cells as the values Excel saved)."""
+    workbook = _workbook(uploaded)
+    try:
+        yield from workbook[sheet].iter_rows(values_only=True)
+    finally:
+        workbook.close()

@@ -13,6 +13,7 @@ import unicodedata
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _SEPARATORS = re.compile(r"([\s,.;:()/\-–]+)")
 _SPACES = re.compile(r"\s+")
+_COMBINING = re.compile("[\u0300-\u036f]+")
 
 
 def name_key(text: str) -> str:
@@ -32,8 +33,14 @@ def fold(text: str) -> str:
     """Accent-free, case-free key for search ("Yên Hoà" -> "yen hoa", "Đống Đa" -> "dong da")."""
     if not text:
         return ""
+    if text.isascii():  # most codes and many names: nothing to decompose
+        return _SPACES.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    # Vietnamese marks (tones, circumflex, breve, horn) are all in the combining block: a
+    # regular expression drops them; other nonspacing marks are looked up one by one.
+    stripped = _COMBINING.sub("", decomposed)
+    if not stripped.isascii():
+        stripped = "".join(ch for ch in stripped if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", stripped).strip()
 
 
