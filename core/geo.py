@@ -82,9 +82,10 @@ def check_locations(items, field="location"):
         return results
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT p.i, u.id FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS p(i, x, y)
-               JOIN core_administrativeunit u
-                 ON ST_Intersects(u.boundary, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326))""",
+            # In the boundaries' small pieces (core.models.UnitPiece), not the whole polygons.
+            """SELECT p.i, u.unit_id FROM unnest(%s::int[], %s::float8[], %s::float8[]) AS p(i, x, y)
+               JOIN core_unitpiece u
+                 ON ST_Intersects(u.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326))""",
             [inside, [items[i][0] for i in inside], [items[i][1] for i in inside]],
         )
         found = dict(cursor.fetchall())

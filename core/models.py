@@ -246,6 +246,20 @@ class AdministrativeUnit(BaseModel, DatedModel):
         return shape if shape.geom_type == "MultiPolygon" and not shape.empty else self.boundary
 
 
+class UnitPiece(models.Model):
+    """A unit's boundary cut into small pieces (ST_Subdivide, at most PIECE_VERTICES vertices each),
+    kept by a database trigger on AdministrativeUnit whatever writes its boundary: a point is
+    located in a piece ~3x faster than in a whole commune (a large TOASTed polygon, read again for
+    every point). core.geo.check_locations looks points up here."""
+
+    PIECE_VERTICES = 64
+
+    unit = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    geom = models.GeometryField(srid=4326, spatial_index=True)
+
+
 @track()
 class LegacyUnit(TimestampedModel):
     """A commune-level unit as it was before 1 July 2025 (526 in Hanoi), kept to resolve old addresses."""
@@ -406,6 +420,7 @@ class ImportJob(BaseModel):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
@@ -419,6 +434,7 @@ class ImportJob(BaseModel):
     created_count = CountField(_("rows stored"), default=0, max_value=100_000_000)
     duplicate_count = CountField(_("duplicates"), default=0, max_value=100_000_000)
     error_count = CountField(_("rows refused"), default=0, max_value=100_000_000)
+    # The first core.imports.MAX_ERRORS row errors, for the page; all of them are ImportRowErrors.
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     notices = models.JSONField(_("notices"), default=list, blank=True)  # columns ignored, dates …
     message = models.TextField(_("message"), blank=True)
@@ -461,7 +477,37 @@ class ImportJob(BaseModel):
 
     @property
     def finished(self):
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+
+class ImportRowError(models.Model):
+    """One refused row's problem (row, column, value, reason): every one of a job, however many
+    (the job's ``errors`` keeps the first ones for its page); the downloads list them all."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = CountField(_("row"), null=True, blank=True, max_value=100_000_000)
+    column = models.CharField(_("column"), max_length=255, blank=True)
+    value = models.TextField(_("value"), blank=True)
+    message = models.TextField(_("problem"))
+    duplicate = models.BooleanField(_("duplicate"), default=False)
+
+    class Meta:
+        ordering = ["job", "id"]
+        verbose_name = _("row error")
+        verbose_name_plural = _("row errors")
+
+    @classmethod
+    def of(cls, job_id, error):
+        """A row error of ``job_id`` from an error dict ({"row", "column", "value", "message"})."""
+        row = error.get("row")
+        return cls(
+            job_id=job_id,
+            row=row if isinstance(row, int) and 0 <= row <= 100_000_000 else None,
+            column=str(error.get("column") or "")[:255],
+            value=str(error.get("value") or ""),
+            message=str(error.get("message") or ""),
+            duplicate=bool(error.get("duplicate")),
+        )
 
 
 class ImportMapping(BaseModel):
