@@ -147,10 +147,15 @@ def _insert(resource, source_sql):
         SELECT pg_current_xact_id()::text::bigint, '{resource.name}', s.id, s.public_id,
                CASE WHEN last.version IS NULL OR last.action = 'delete' THEN 'create'
                     ELSE 'update' END,
-               COALESCE(last.version, 0) + 1, s.sync_org, s.sync_state::jsonb, clock_timestamp()
-        FROM ({source_sql}) s
+               COALESCE(last.version, 0) + 1, s.sync_org, s.state, clock_timestamp()
+        FROM (
+            -- OFFSET 0 keeps the subquery whole: each Feature is built (and made jsonb) once,
+            -- not once for the comparison and again for the row written.
+            SELECT f.id, f.public_id, f.sync_org, f.sync_state::jsonb AS state
+            FROM ({source_sql}) f OFFSET 0
+        ) s
         {_last(resource, "s")}
-        WHERE last.data IS DISTINCT FROM s.sync_state::jsonb
+        WHERE last.data IS DISTINCT FROM s.state
         ORDER BY s.id"""
 
 
