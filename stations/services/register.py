@@ -82,13 +82,14 @@ def _validate_structure(obj):
         raise InvalidInput(exc.message_dict) from exc
 
 
-def commissioning_error(status, commissioned_on):
+def commissioning_error(status, commissioned_on, today=None):
     """The one rule on a station's commissioning date, for every door (forms, API, bulk, import):
-    a station in operation was commissioned on a day that has come. None when the date is fine."""
+    a station in operation was commissioned on a day that has come. None when the date is fine.
+    ``today``: the local date, when a batch has it already."""
     if (
         status == Station.Status.OPERATING
         and commissioned_on is not None
-        and commissioned_on > timezone.localdate()
+        and commissioned_on > (today or timezone.localdate())
     ):
         return _("An operating station cannot have been commissioned in the future.")
     return None
@@ -142,10 +143,11 @@ def validate_stations(user, rows, *, errors=None, unique=True, editable=None):
     def fail(i, name, message):
         errors[i].setdefault(name, []).append(str(message))
 
+    today = timezone.localdate()
     for i, row in enumerate(rows):
         if row is None:
             continue
-        error = commissioning_error(row.get("status"), row.get("commissioned_on"))
+        error = commissioning_error(row.get("status"), row.get("commissioned_on"), today)
         if error:
             fail(i, "commissioned_on", error)
         if "operator" in row:
