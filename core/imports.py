@@ -5,7 +5,9 @@ in its AppConfig.ready). ``start()`` stores the uploaded file in an ImportJob an
 ``core.tasks.run_import``; the worker calls ``handler(job, progress)``, where ``progress(processed,
 total=None, **counts)`` records how far it got. A handler commits as it goes and must be idempotent
 (a retry after a crash finishes the job and stores nothing twice). Row errors go in ``job.errors``
-as {"row", "column", "message"} (the first MAX_ERRORS of them; ``error_count`` counts all).
+as {"row", "column", "message"} (the first MAX_ERRORS of them, for the page; every one is an
+ImportRowError, which the downloads list; ``error_count`` counts all). ``cancel()`` stops a job:
+its next progress report raises ImportCancelled in the handler.
 """
 
 from dataclasses import dataclass
@@ -226,11 +228,29 @@ def _progress(job):
         if total is not None:
             values["total"] = total
         if errors:
+            keep_errors(job.pk, errors)
             job.errors = (job.errors + list(errors))[:MAX_ERRORS]
             values["errors"] = job.errors
-        ImportJob.objects.filter(pk=job.pk).update(**values)
+        live = ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.CANCELLED)
+        if not live.update(**values):
+            raise ImportCancelled()  # someone cancelled it: the handler stops here
 
     return progress
+
+
+class ImportCancelled(Exception):
+    """Raised in a handler by its progress report when the job was cancelled."""
+
+
+def keep_errors(job_id, errors, replace=False):
+    """Every row error of the job, as ImportRowErrors (the job's ``errors`` keeps the first)."""
+    from core.models import ImportRowError
+
+    if replace:
+        ImportRowError.objects.filter(job_id=job_id).delete()
+    ImportRowError.objects.bulk_create(
+        (ImportRowError.of(job_id, e) for e in errors if isinstance(e, dict)), batch_size=5000
+    )
 
 
 def run(job_id):
@@ -250,8 +270,12 @@ def run(job_id):
         if handler is None:
             raise DomainError(_("Unknown kind of import."))
         message = handler(job, _progress(job)) or ""
+    except ImportCancelled:
+        pass  # cancel() said so on the job; what a handler committed before stays
     except DomainError as exc:
         errors = exc.errors if isinstance(exc.errors, list) else []
+        if errors:
+            keep_errors(job.pk, errors, replace=True)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
             message=str(exc.message),
@@ -260,6 +284,7 @@ def run(job_id):
             finished_at=timezone.now(),
         )
     else:
+        # Done, even when a cancel came while its last transaction was being stored: it was.
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.DONE, message=str(message), finished_at=timezone.now()
         )
@@ -333,6 +358,26 @@ def can_retry(user, job):
         and job.organization_id == user.organization_id
         and user.has_role(roles.OPERATOR_STAFF)
     )
+
+
+def cancel(user, job):
+    """Stop a job that is waiting or running (the job page's Cancel button, POST .../cancel/; the
+    same people as ``retry``). The worker stops at its next progress report: an import that
+    stores all or nothing stores nothing, one that commits in chunks keeps the chunks stored."""
+    from core.models import ImportJob
+
+    if not can_retry(user, job):
+        raise PermissionDenied()
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.finished:
+            raise InvalidTransition(_("Only an import that has not finished can be cancelled."))
+        job.status, job.finished_at = ImportJob.Status.CANCELLED, timezone.now()
+        job.message = _("Cancelled by %(user)s.") % {
+            "user": user.get_full_name() or user.get_username()
+        }
+        job.save(update_fields=["status", "message", "finished_at", "updated_at"])
+    return job
 
 
 def retry(user, job):

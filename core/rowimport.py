@@ -31,8 +31,11 @@ def handler(fields, to_data, save, lookups=lambda user: {}):
 
         options = job.options
         mapping = options.get("mapping")
+        read_notices = []  # its totals rows
         with job.file.open("rb") as handle:
-            header, rows = read_table(handle, is_header=header_test(fields, mapping))
+            header, rows = read_table(
+                handle, is_header=header_test(fields, mapping), notices=read_notices
+            )
         resolution = resolve(header, fields, mapping)
         require(resolution, fields)
         mode, dry = options.get("mode", "atomic"), bool(options.get("dry_run"))
@@ -76,7 +79,7 @@ def handler(fields, to_data, save, lookups=lambda user: {}):
             created_count=0 if dry else created + updated,
             error_count=refused,
             errors=errors,
-            notices=resolution.notices(),
+            notices=[*resolution.notices(), *read_notices],
         )
         values = {"created": created, "updated": updated, "refused": refused}
         if dry:

@@ -47,6 +47,7 @@ urlpatterns = [
         name="import-job-errors-xlsx",
     ),
     path("imports/<uuid:public_id>/retry/", views.import_job_retry, name="import-job-retry"),
+    path("imports/<uuid:public_id>/cancel/", views.import_job_cancel, name="import-job-cancel"),
     path("imports/<uuid:public_id>/mapping/", views.import_job_mapping, name="import-job-mapping"),
     path(
         "notifications/read/",

@@ -7,7 +7,13 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import module_has_submodule
@@ -181,6 +187,7 @@ def _job_context(job, user=None):
         "can_retry": bool(
             user is not None and job.status == ImportJob.Status.FAILED and can_retry(user, job)
         ),
+        "can_cancel": bool(user is not None and not job.finished and can_retry(user, job)),
         "errors_shown": job.errors if job.finished else [],
         "errors_capped": len(job.errors) >= MAX_ERRORS,
         "back_url": import_back_url(job),
@@ -202,21 +209,31 @@ def import_job_progress(request, public_id):
     return render(request, "core/import_job_progress.html", _job_context(job, request.user))
 
 
-def import_job_retry(request, public_id):
-    """The Retry button of a failed job: queued again through the service, then its page (POST;
-    the job is looked up first, so who may not see it gets a 404 whatever the method)."""
+def _job_step(request, public_id, step, done):
+    """A button of the job's page (POST) through the service ``step``, then the job's page; the
+    job is looked up first, so who may not see it gets a 404 whatever the method."""
     job = _job_or_404(request.user, public_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        imports.retry(request.user, job)
+        step(request.user, job)
     except ServicePermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc.message)) from exc
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("The import is queued again."))
+        messages.success(request, done)
     return redirect("core:import-job", public_id=job.public_id)
+
+
+def import_job_retry(request, public_id):
+    """The Retry button of a failed job: queued again."""
+    return _job_step(request, public_id, imports.retry, _("The import is queued again."))
+
+
+def import_job_cancel(request, public_id):
+    """The Cancel button of a job waiting or running: the worker stops at its next report."""
+    return _job_step(request, public_id, imports.cancel, _("The import is cancelled."))
 
 
 def import_start(request, kind):
@@ -356,23 +373,35 @@ def import_job_errors(request, public_id, fmt="csv"):
     job = _job_or_404(request.user, public_id)
     if fmt == "xlsx":
         return _errors_xlsx(job)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(["row", "column", "value", "message", "duplicate"])
-    for error in job.errors:
-        writer.writerow(
-            [
-                error.get("row", ""),
-                _text(error.get("column", "")),
-                _text(error.get("value", "")),
-                _text(error.get("message", "")),
-                _text(bool(error.get("duplicate"))),
-            ]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(["row", "column", "value", "message", "duplicate"])
+        for error in _row_errors(job):
+            yield writer.writerow(
+                [
+                    "" if error.row is None else error.row,
+                    _text(error.column),
+                    _text(error.value),
+                    _text(error.message),
+                    _text(error.duplicate),
+                ]
+            )
+
+    # Every row error (ImportRowError), streamed: a file may have refused 100,000 rows.
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-errors-{job.public_id}.csv"'
     return response
+
+
+def _row_errors(job):
+    """Every row error of the job, in row order, read in batches."""
+    return job.row_errors.order_by("row", "id").iterator(chunk_size=5000)
 
 
 def _errors_xlsx(job):
@@ -381,14 +410,14 @@ def _errors_xlsx(job):
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Rows not stored")[:31])
     sheet.append([_("Row"), _("Column"), _("Value"), _("Problem"), _("duplicate")])
-    for error in job.errors:
+    for error in _row_errors(job):
         sheet.append(
             [
-                error.get("row"),
-                _text(error.get("column", "")),
-                _text(error.get("value", "")),
-                _text(error.get("message", "")),
-                _("yes") if error.get("duplicate") else "",
+                error.row,
+                _text(error.column),
+                _text(error.value),
+                _text(error.message),
+                _("yes") if error.duplicate else "",
             ]
         )
     out = io.BytesIO()

@@ -64,6 +64,27 @@ def workbook(sheets, merge=None):
     return out.getvalue()
 
 
+def with_formulas(data, columns):
+    """The workbook with the number cells of ``columns`` (letters) as formula cells, as Excel saves
+    them: the formula and, beside it, the value it last computed (what an import reads)."""
+    import re
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                pattern = rf'(<c r="([{columns}])(\d+)"[^>]*>)<v>'
+                part = re.sub(
+                    pattern.encode(),
+                    lambda m: m.group(1) + b"<f>ROUND(" + m.group(2) + m.group(3) + b"*1,6)</f><v>",
+                    part,
+                )
+            target.writestr(item, part)
+    return out.getvalue()
+
+
 def typed(rows):
     """Rows with numbers as numbers, as a sheet typed in Excel holds them."""
     out = []
@@ -159,6 +180,18 @@ def build():
             ),
         ),
         "serial_and_cell_dates": ("a.xlsx", workbook([("Trạm", dates, False)])),
+        # Latitude and height computed by formulas in the sheet (their saved values are read).
+        "formula_cells": (
+            "a.xlsx",
+            with_formulas(workbook([("Trạm", [HEADER, *typed(ROWS)], False)]), "GI"),
+        ),
+        # A report's sheet pasted whole: its totals row at the bottom.
+        "totals_row": (
+            "a.csv",
+            text(
+                [*good, ["Tổng cộng", "2", "", "", "", "", "", "", "", "", "", "", "", "", ""]]
+            ).encode(),
+        ),
         "not_a_spreadsheet": ("a.xlsx", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"),
         "xlsx_zip_bomb": ("a.xlsx", zip_bomb()),
     }

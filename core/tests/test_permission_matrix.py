@@ -86,6 +86,7 @@ MATRIX = {
     "core:import-job-errors": Entry(scoped="import_job"),
     "core:import-job-errors-xlsx": Entry(scoped="import_job"),
     "core:import-job-retry": PAGE,
+    "core:import-job-cancel": PAGE,  # own / other operator: stations/tests/test_import_streaming.py
     "core:import-job-mapping": PAGE,
     "core:import-start": PAGE,  # own / other organisation: stations/tests/test_import_mapping.py
     # --- stations pages
@@ -286,6 +287,7 @@ MATRIX = {
     "spam-import-list": SPAM_API,
     "spam-import-detail": SPAM_API,
     "spam-import-retry": SPAM_API,
+    "spam-import-cancel": SPAM_API,
     "do-not-call-list": SPAM_API,
     # --- API: agreements (full matrix in agreements/tests/test_permissions.py)
     "agreement-list": AGREEMENTS_API,

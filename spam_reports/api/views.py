@@ -579,7 +579,10 @@ class StatisticsViewSet(viewsets.ViewSet):
 @extend_schema_view(
     retrieve=extend_schema(
         summary=_("An import's progress"),
-        description=_("Poll until `status` is `done` or `failed`; `errors` lists refused rows."),
+        description=_(
+            "Poll until `status` is `done`, `failed` or `cancelled`; `errors` lists the first "
+            "refused rows (`error_count` counts them all)."
+        ),
     ),
 )
 class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -632,6 +635,20 @@ class ImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def retry(self, request, public_id=None):
         job = imports.retry(request.user, self.get_object())
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: ImportJobSerializer, **ERRORS},
+        summary=_("Cancel an import that has not finished (the same people as retry)"),
+        description=_(
+            "The worker stops at its next progress report; the chunks it already stored stay. "
+            "A finished import answers 409."
+        ),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser, SafeFormParser])
+    def cancel(self, request, public_id=None):
+        job = imports.cancel(request.user, self.get_object())
+        return Response(ImportJobSerializer(job).data)
 
 
 # --- Do-not-call list ------------------------------------------------------------------------------

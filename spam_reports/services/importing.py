@@ -20,7 +20,7 @@ from core.history import acting_as
 from core.importmap import Field, key, resolve
 from core.models import Organization
 from core.permissions import is_operator_user
-from core.textfiles import clean_cell, open_text, sniff_dialect
+from core.textfiles import clean_cell
 from spam_reports import rules, senders
 from spam_reports.models import Origin
 from spam_reports.services.access import is_spam_official
@@ -98,53 +98,26 @@ def start_import(
     return imports.start(user, "spam_reports.reports", uploaded, options, enqueue=enqueue)
 
 
-def _rows(job, handle=None):
-    """(total, iterator of (row number, {column: text})) streamed from the job's file (or from
-    ``handle``, a binary file of it opened apart).
+def _table(job, handle=None):
+    """The job's file as core.tabular reads every import's: the encoding found (a file that is
+    no text it can read is refused before anything is stored), the sheet and the header row
+    (among the first rows) that either kind of file's fields recognise, totals rows left out;
+    ``handle``: a binary file of it opened apart (a pass of its own)."""
+    from core.tabular import Table
 
-    A CSV's encoding is found first (core.textfiles: one streaming pass; a file that is no text it
-    can read is refused before anything is stored), then its lines are counted."""
+    mapping = job.options.get("mapping")
+
+    def is_header(cells):
+        for fields in (GENERIC_FIELDS, EXPORT_5656_FIELDS):
+            try:
+                if not resolve([c for c in cells if c], fields, mapping).missing(fields):
+                    return True
+            except ImportRejected:  # the mapping names the other kind's fields
+                continue
+        return False
+
     handle = handle or job.file.open("rb")
-    head = handle.read(4)
-    handle.seek(0)
-    if head.startswith(b"PK"):
-        from openpyxl import load_workbook
-
-        from core.tabular import check_workbook
-
-        check_workbook(handle)
-        try:
-            sheet = load_workbook(handle, read_only=True, data_only=True).active
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise ImportRejected(
-                _("The Excel file cannot be read: %(error)s") % {"error": exc}
-            ) from exc
-        total = max(0, (sheet.max_row or 1) - 1)
-        values = sheet.iter_rows(values_only=True)
-        return total, _numbered(values)
-    if (job.original_name or "").lower().endswith(".xlsx"):
-        raise ImportRejected(_("The file is named .xlsx but is not an Excel workbook."))
-    text = open_text(handle)  # the encoding found (core.textfiles), universal line endings
-    lines = sum(1 for _line in text)
-    text.seek(0)
-    dialect = sniff_dialect(text.read(4096))
-    text.seek(0)
-    return max(0, lines - 1), _numbered(_csv_records(csv.reader(text, dialect)))
-
-
-def _csv_records(reader):
-    """The reader's records; a line the csv module cannot read (a NUL byte …) refuses the file."""
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise ImportRejected(
-            _("The file cannot be read as CSV at line %(line)d: %(error)s")
-            % {"line": reader.line_num, "error": exc}
-        ) from exc
-
-
-def _numbered(values):
-    return enumerate(values, start=1)
+    return Table(handle, name=job.original_name, is_header=is_header, max_rows=None)
 
 
 def _cell(value):
@@ -405,40 +378,36 @@ def _store(rows, job, user, origin):
     return len(stored), duplicates
 
 
-def _date_order(job, header):
-    """The order of the file's received_at dates, from the whole column (core.dateorder): the
-    job's ``date_order`` option when the user chose one; day-first when the file proves it or
-    has no date whose order matters (or, with a notice, when every date could be either);
-    otherwise the file is refused, saying what it shows. Returns (order, notice)."""
+def _survey(job, header):
+    """A pass of its own over the file: how many records it holds, and the order of its
+    received_at dates, from the whole column (core.dateorder): the job's ``date_order`` option
+    when the user chose one; day-first when the file proves it or has no date whose order
+    matters (or, with a notice, when every date could be either); otherwise the file is refused,
+    saying what it shows. Returns (total, order, notice)."""
     found = DateOrder("received_at")  # the column as the file names it
-    if "received_at" in header:
-        at = header.index("received_at")
-        with job.file.storage.open(job.file.name, "rb") as handle:  # a pass of its own
-            _total, rows = _rows(job, handle)
-            next(rows, None)
-            for number, values in rows:
-                if at < len(values):
-                    found.see(number, _cell(values[at]))
+    at = header.index("received_at") if "received_at" in header else None
+    total = 0
+    with job.file.storage.open(job.file.name, "rb") as handle:
+        for number, values in _table(job, handle).rows():
+            total += 1
+            if at is not None and at < len(values):
+                found.see(number, _cell(values[at]))
     order = found.decide(job.options.get("date_order"))
-    return order, found.notice
+    return total, order, found.notice
 
 
 def import_reports(job, progress):
     """The Celery handler of a report import: stream the file in chunks of CHUNK rows, each chunk
     checked, stored and committed with the job's progress, so a retry after a crash resumes after
     the last committed chunk and stores nothing twice."""
-    from core.imports import MAX_ERRORS
+    from core.imports import MAX_ERRORS, ImportCancelled, keep_errors
     from core.models import ImportJob
 
     user = job.created_by
     origin = job.options.get("origin", Origin.OPERATOR_FEED)
-    total, rows = _rows(job)
-    try:
-        _n, first = next(rows)
-    except StopIteration:
-        raise ImportRejected(_("The file is empty.")) from None
-    header, kind, notices = _header(first, job.options.get("mapping"))
-    date_order, notice = _date_order(job, header)
+    table = _table(job)
+    header, kind, notices = _header(table.header, job.options.get("mapping"))
+    total, date_order, notice = _survey(job, header)
     notices = [*notices, *([notice] if notice else [])]
     reader = _Reader(kind, timezone.now(), date_order)
     resume_after = job.processed
@@ -446,9 +415,12 @@ def import_reports(job, progress):
 
     def flush(chunk, chunk_errors, processed):
         with transaction.atomic(), acting_as(user, action="spam_reports.import"):
+            fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if fresh.status == ImportJob.Status.CANCELLED:
+                raise ImportCancelled()  # the chunks committed before stay
             stored, duplicates = _store(chunk, job, user, origin) if chunk else (0, [])
             problems = chunk_errors + duplicates
-            fresh = ImportJob.objects.select_for_update().get(pk=job.pk)
+            keep_errors(job.pk, problems)  # every one; the job's list keeps the first
             fresh.processed = processed
             fresh.created_count += stored
             fresh.duplicate_count += sum(1 for e in problems if e.get("duplicate"))
@@ -469,9 +441,7 @@ def import_reports(job, progress):
             )
 
     chunk, chunk_errors, processed = [], [], 0
-    for number, values in rows:
-        if not any(str(v or "").strip() for v in values):
-            continue
+    for number, values in table.rows():
         processed += 1
         record = {h: _cell(v) for h, v in zip(header, values, strict=False) if h}
         row, errors = reader.read(number, record)
@@ -491,5 +461,5 @@ def import_reports(job, progress):
         "dup": job.duplicate_count,
         "bad": job.error_count,
     }
-    ImportJob.objects.filter(pk=job.pk).update(notices=notices)
+    ImportJob.objects.filter(pk=job.pk).update(notices=[*notices, *table.notices()])
     return " ".join([done, *notices])

@@ -46,6 +46,7 @@ MATRIX = {
     "statistics": (200, 200, 200, 200),
     "import_create": (202, 202, 202, 403),
     "import": (200, 404, 404, 200),
+    "import_cancel": (200, 404, 404, 403),
     "dnc_list": (200, 403, 403, 200),
     "dnc_create": (201, 403, 403, 403),
 }
@@ -91,6 +92,7 @@ def counts():
         DoNotCallEntry.objects.count(),
         tuple(SpamCase.objects.order_by("pk").values_list("status", "operator_id")),
         tuple(OperatorAction.objects.order_by("pk").values_list("outcome", flat=True)),
+        tuple(ImportJob.objects.order_by("pk").values_list("status", flat=True)),
     )
 
 
@@ -163,6 +165,8 @@ def call(client, operation, world):
         return client.post(f"{API}spam-imports/", {"file": uploaded}, format="multipart")
     if operation == "import":
         return client.get(f"{API}spam-imports/{job.public_id}/")
+    if operation == "import_cancel":
+        return client.post(f"{API}spam-imports/{job.public_id}/cancel/")
     if operation == "dnc_list":
         return client.get(f"{API}do-not-call/")
     if operation == "dnc_create":

@@ -767,7 +767,8 @@ def test_the_import_page_starts_a_job_and_its_page_follows_it(client, official):
     assert 'data-row="4"' in body and 'data-row="5"' in body and 'data-row="6"' in body
     assert 'href="/spam/import/"' in body
     errors = client.get(f"/imports/{job.public_id}/errors.csv")
-    rows = list(csv.reader(io.StringIO(errors.content.decode().lstrip("\ufeff"))))
+    body = b"".join(errors.streaming_content).decode()  # streamed: every row error
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert rows[0] == ["row", "column", "value", "message", "duplicate"]
     assert {r[0] for r in rows[1:]} == {"4", "5", "6"}
     case = SpamCase.objects.get(sender="+84912345678")
@@ -983,3 +984,44 @@ def test_bad_inspections_are_refused(client, official, overrides, field, message
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not SubscriberInspection.objects.exists()
+
+
+def test_a_cancelled_spam_import_keeps_its_committed_chunks_and_stops(
+    client, official, monkeypatch
+):
+    from spam_reports.models import SpamReport
+    from spam_reports.services import importing
+
+    rows = [IMPORT_ROWS[0]] + [
+        [f"0987 654 {i:03d}", f"S 09123456{i % 10}8 Vay tien {i}", IMPORT_ROWS[1][2]]
+        for i in range(6)
+    ]
+    job = services.start_import(official, csv_file(rows, "5656.csv"), "export_5656")
+    monkeypatch.setattr(importing, "CHUNK", 2)  # three chunks of two rows
+    real_store, calls = importing._store, []
+
+    def store(chunk, job, user, origin):
+        calls.append(len(chunk))
+        if len(calls) == 2:  # Cancel pressed while the second chunk is stored
+            imports.cancel(official, ImportJob.objects.get(pk=job.pk))
+        return real_store(chunk, job, user, origin)
+
+    monkeypatch.setattr(importing, "_store", store)
+    job = imports.run(job.pk)
+    assert job.status == ImportJob.Status.CANCELLED
+    # The first chunk was committed before; the second committed too (its transaction began
+    # before the cancel); the third never started.
+    assert calls == [2, 2] and SpamReport.objects.count() == 4
+    assert job.created_count == 4 and job.processed == 4
+
+
+def test_every_spam_row_error_is_kept_for_the_downloads(client, official):
+    from core.models import ImportRowError
+
+    rows = [IMPORT_ROWS[0]] + [["0987 654 321", "", "31/12/2999 10:00"]] * 3
+    job = imports.run(services.start_import(official, csv_file(rows, "5656.csv"), "export_5656").pk)
+    assert job.error_count == 3
+    kept = ImportRowError.objects.filter(job=job)
+    assert {e.row for e in kept} == {2, 3, 4}
+    assert len(kept) == len(job.errors)  # the same problems as the page's list, each kept
+    assert {(e.row, e.column) for e in kept} == {(e["row"], e["column"]) for e in job.errors}

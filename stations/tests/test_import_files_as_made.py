@@ -42,6 +42,8 @@ EXPECTED = {
     "title_row_and_merged_header": (STORED, ""),
     "hidden_first_sheet": (STORED, ""),
     "serial_and_cell_dates": (STORED, ""),
+    "formula_cells": (STORED, ""),
+    "totals_row": (STORED, "totals row"),
     "not_a_spreadsheet": ("refused", "not an Excel workbook"),
     "xlsx_zip_bomb": ("refused", "zip bomb"),
 }

@@ -114,15 +114,9 @@ def _mapping(value):
 
 def outcome(kind, job):
     """The job as the command prints it."""
-    errors = [
-        {
-            "row": e.get("row"),
-            "column": e.get("column", ""),
-            "value": e.get("value", ""),
-            "reason": e.get("message", ""),
-        }
-        for e in job.errors
-        if not e.get("duplicate")
+    errors = [  # every one (the job's page shows the first core.imports.MAX_ERRORS)
+        {"row": e.row, "column": e.column, "value": e.value, "reason": e.message}
+        for e in job.row_errors.filter(duplicate=False).order_by("row", "id")
     ]
     if job.status == job.Status.FAILED and not errors:
         errors = [{"row": None, "column": "", "value": "", "reason": job.message}]
