@@ -1,6 +1,7 @@
 """One FilterSet per list: the same class filters the HTML list and the API list."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, ProgressUpdate, Task
@@ -8,7 +9,7 @@ from core.models import Organization
 
 
 class AgreementFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Search"))
+    q = django_filters.CharFilter(method="filter_q", label=_("Code or title"))
     party = django_filters.ModelChoiceFilter(
         field_name="parties__organization",
         queryset=Organization.objects.all(),
@@ -22,6 +23,12 @@ class AgreementFilter(django_filters.FilterSet):
     class Meta:
         model = Agreement
         fields = ["q", "code", "party", "status", "in_force_on"]
+
+    def filter_q(self, qs, name, value):
+        """Every word in the code or the title (a programme is looked up by its code too)."""
+        for word in (value or "").split():
+            qs = qs.filter(Q(code__icontains=word) | Q(title__icontains=word))
+        return qs
 
     def filter_in_force_on(self, qs, name, value):
         return qs.filter(period_start__lte=value, period_end__gte=value) if value else qs

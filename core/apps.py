@@ -12,6 +12,8 @@ class CoreConfig(AppConfig):
 
         # Every app's measures, registered in core.indicators (see its docstring).
         autodiscover_modules("indicators")
+        # Every register's part of the portal's search box (core.search).
+        autodiscover_modules("search")
         from django.contrib.auth.signals import user_logged_in
 
         from core.api.fields import refuse_booleans_as_numbers

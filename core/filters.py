@@ -16,13 +16,22 @@ from core.text import fold
 
 
 class FoldedSearchFilter(django_filters.CharFilter):
-    """Free-text search that ignores case and Vietnamese accents, on a stored ``search_text``."""
+    """Free-text search that ignores case and Vietnamese accents, on a stored ``search_text``:
+    every word in it, or in one of the ``also`` fields (a related record's ``search_text``, such
+    as the commune's: "cau giay" finds the stations of Phường Cầu Giấy)."""
+
+    def __init__(self, *args, also=(), **kwargs):
+        self.also = tuple(also)
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         if not value:
             return qs
         for word in fold(value).split():
-            qs = qs.filter(**{f"{self.field_name}__contains": word})
+            where = Q(**{f"{self.field_name}__contains": word})
+            for name in self.also:
+                where |= Q(**{f"{name}__contains": word})
+            qs = qs.filter(where)
         return qs
 
 

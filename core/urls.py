@@ -48,6 +48,7 @@ urlpatterns = [
     ),
     path("imports/<uuid:public_id>/retry/", views.import_job_retry, name="import-job-retry"),
     path("imports/<uuid:public_id>/cancel/", views.import_job_cancel, name="import-job-cancel"),
+    path("search/", views.search_page, name="search"),
     path("imports/<uuid:public_id>/mapping/", views.import_job_mapping, name="import-job-mapping"),
     path(
         "notifications/read/",

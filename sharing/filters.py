@@ -5,16 +5,15 @@ from django.contrib.gis.db.models import GeometryField
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter
-from core.models import AdministrativeUnit, Organization
+from core.models import Organization
+from core.selectors import communes
 from sharing.models import AssetKind, InfrastructureAsset, SharingRequest, Tenancy
 
 
-def communes():
-    return AdministrativeUnit.objects.defer("boundary", "map_boundary")
-
-
 class AssetFilter(django_filters.FilterSet):
-    q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
+    q = FoldedSearchFilter(
+        field_name="search_text", also=("commune__search_text",), label=_("Search")
+    )
     kind = django_filters.MultipleChoiceFilter(
         choices=AssetKind.choices, label=_("Kind"), distinct=False
     )

@@ -4,7 +4,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter
-from core.models import AdministrativeUnit, Organization
+from core.models import Organization
+from core.selectors import communes
 from stations.models import (
     ApplicationType,
     LandCategory,
@@ -20,12 +21,10 @@ def operators():
     return Organization.objects.filter(kind=Organization.Kind.OPERATOR)
 
 
-def communes():
-    return AdministrativeUnit.objects.defer("boundary", "map_boundary")
-
-
 class StationFilter(django_filters.FilterSet):
-    q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
+    q = FoldedSearchFilter(
+        field_name="search_text", also=("commune__search_text",), label=_("Search")
+    )
     operator = django_filters.ModelMultipleChoiceFilter(
         field_name="operator__code",
         queryset=operators(),
@@ -95,7 +94,9 @@ class StationFilter(django_filters.FilterSet):
 
 
 class PublicSiteFilter(django_filters.FilterSet):
-    q = FoldedSearchFilter(field_name="search_text", label=_("Search"))
+    q = FoldedSearchFilter(
+        field_name="search_text", also=("commune__search_text",), label=_("Search")
+    )
     commune = django_filters.ModelChoiceFilter(
         queryset=communes(), to_field_name="code", label=_("Commune")
     )

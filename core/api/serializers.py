@@ -91,3 +91,24 @@ class UnitMatchSerializer(serializers.Serializer):
 class ResolvedAddressSerializer(serializers.Serializer):
     address = serializers.CharField(help_text=_("The address as asked (trimmed)."))
     matches = UnitMatchSerializer(many=True, help_text=_("Today's units it may be; empty if none."))
+
+
+class SearchHitSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    url = serializers.CharField(help_text="The record's page in the portal")
+
+
+class SearchGroupSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    more = serializers.BooleanField()
+    results = SearchHitSerializer(many=True)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    """The search's answer (documentation: the view builds it)."""
+
+    q = serializers.CharField()
+    groups = SearchGroupSerializer(many=True)

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from core.api import views
@@ -8,4 +9,5 @@ router.register("units", views.AdministrativeUnitViewSet, basename="unit")
 
 urlpatterns = [
     *router.urls,
+    path("search/", views.SearchView.as_view(), name="search"),
 ]

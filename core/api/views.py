@@ -7,6 +7,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core import selectors, services
 from core.api.serializers import (
@@ -14,6 +15,7 @@ from core.api.serializers import (
     AdministrativeUnitSummarySerializer,
     OrganizationSerializer,
     ResolvedAddressSerializer,
+    SearchResultSerializer,
     UnitMatchSerializer,
 )
 from core.filters import AdministrativeUnitFilter, OrganizationFilter
@@ -99,3 +101,28 @@ class AdministrativeUnitViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(
             {"address": address, "matches": UnitMatchSerializer(matches, many=True).data}
         )
+
+
+class SearchView(APIView):
+    """The portal's search box over the API: every register the caller may see, by kind."""
+
+    @extend_schema(
+        summary=gettext_lazy("Search every register"),
+        description=gettext_lazy(
+            "Stations, public sites, applications, assets, sharing requests, cable projects, "
+            "spam cases (by sender), agreements and units whose code, name, number or address "
+            "holds every word of `q` (accents and case do not count), among the records the "
+            "caller may see, at most 10 a kind (`more` says there are others)."
+        ),
+        parameters=[OpenApiParameter("q", str, required=True, description=gettext_lazy("Words"))],
+        responses={200: SearchResultSerializer, 400: OpenApiResponse(description="no `q`")},
+    )
+    def get(self, request):
+        from core.search import MAX_QUERY, search
+
+        query = request.query_params.get("q", "")
+        if not query.strip():
+            raise ValidationError({"q": [_("Type what to search for.")]})
+        if len(query) > MAX_QUERY:
+            raise ValidationError({"q": [_("At most %(n)d characters.") % {"n": MAX_QUERY}]})
+        return Response({"q": query, "groups": search(request.user, query, request=request)})
