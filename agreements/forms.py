@@ -11,13 +11,9 @@ from django.utils.translation import pgettext_lazy
 
 from agreements.models import Agreement, AgreementParty, ContentArea, ProgressUpdate, Task
 from core import indicators
+from core.forms import DateInput
 from core.models import Organization
 from core.web import ServiceErrorsMixin, bootstrap
-
-
-def date_input():
-    """A browser date picker; its value is ISO (yyyy-mm-dd), the browser shows it dd/mm/yyyy."""
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def organisation_label(org):
@@ -48,9 +44,9 @@ class AgreementForm(ServiceErrorsMixin, forms.ModelForm):
         fields = ["code", "title", "summary", "signed_on", "period_start", "period_end", "status"]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
-            "signed_on": date_input(),
-            "period_start": date_input(),
-            "period_end": date_input(),
+            "signed_on": DateInput(),
+            "period_start": DateInput(),
+            "period_end": DateInput(),
         }
 
     def __init__(self, *args, **kwargs):
@@ -141,8 +137,8 @@ def party_formset(agreement=None, data=None):
 class RenewForm(ServiceErrorsMixin, forms.Form):
     code = forms.CharField(label=_("Code"), max_length=50)
     title = forms.CharField(label=_("Title"), max_length=500)
-    period_start = forms.DateField(label=_("Period from"), widget=date_input())
-    period_end = forms.DateField(label=_("Period to"), widget=date_input())
+    period_start = forms.DateField(label=_("Period from"), widget=DateInput())
+    period_end = forms.DateField(label=_("Period to"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="renew", **kwargs)
@@ -184,7 +180,7 @@ class TaskForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=date_input())
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
     recurrence = forms.ChoiceField(
         label=_("Recurrence"),
         choices=Task.Recurrence.choices,
@@ -204,7 +200,7 @@ class TaskForm(ServiceErrorsMixin, forms.Form):
     target_value = forms.DecimalField(
         label=_("Target value"), required=False, max_digits=14, decimal_places=3
     )
-    target_date = forms.DateField(label=_("Target date"), required=False, widget=date_input())
+    target_date = forms.DateField(label=_("Target date"), required=False, widget=DateInput())
 
     def __init__(self, *args, agreement, **kwargs):
         super().__init__(*args, **kwargs)
@@ -269,7 +265,7 @@ class UpdateForm(ServiceErrorsMixin, forms.Form):
         required=False,
         empty_label=_("My organisation"),
     )
-    reported_on = forms.DateField(label=_("Date"), widget=date_input())
+    reported_on = forms.DateField(label=_("Date"), widget=DateInput())
     narrative = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
     percent = forms.IntegerField(
         label=_("Progress (%)"), required=False, help_text=_("From 0 to 100.")
@@ -314,7 +310,7 @@ class UpdateForm(ServiceErrorsMixin, forms.Form):
 
 
 class MeetingForm(ServiceErrorsMixin, forms.Form):
-    held_on = forms.DateField(label=_("Held on"), widget=date_input())
+    held_on = forms.DateField(label=_("Held on"), widget=DateInput())
     title = forms.CharField(label=_("Title"), max_length=255)
     present = forms.ModelMultipleChoiceField(
         label=_("Parties present"),
@@ -362,7 +358,7 @@ class DecisionForm(forms.Form):
     task = forms.ModelChoiceField(
         label=_("Changes the task"), queryset=Task.objects.none(), required=False
     )
-    due_date = forms.DateField(label=_("New due date"), required=False, widget=date_input())
+    due_date = forms.DateField(label=_("New due date"), required=False, widget=DateInput())
     status = forms.ChoiceField(
         label=_("New status"),
         choices=[("", "—")]
@@ -376,7 +372,7 @@ class DecisionForm(forms.Form):
     new_responsible = forms.ModelChoiceField(
         label=_("Responsible party"), queryset=Organization.objects.none(), required=False
     )
-    new_due_date = forms.DateField(label=_("Due date"), required=False, widget=date_input())
+    new_due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
 
     def __init__(self, *args, agreement, **kwargs):
         super().__init__(*args, **kwargs)

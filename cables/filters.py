@@ -4,11 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cables.models import CableProject, CableSegment, CivilWorksNotice, ProgressUpdate
 from core.filters import BBoxFilter, FoldedSearchFilter, NearFilter
-from core.models import AdministrativeUnit, Organization
-
-
-def communes():
-    return AdministrativeUnit.objects.defer("boundary", "map_boundary")
+from core.models import Organization
+from core.selectors import communes
 
 
 class ProjectFilter(django_filters.FilterSet):

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
 from cables.models import CableProject, CableSegment, CivilWorksRegistration, ProgressUpdate
-from core.models import AdministrativeUnit, Organization
+from core.forms import DateInput
+from core.models import Organization
+from core.selectors import communes
 from core.web import ServiceErrorsMixin, bootstrap
-
-DATE = {"type": "date"}
 
 
 def parse_line(text):
@@ -100,8 +100,8 @@ class ProjectForm(ServiceErrorsMixin, forms.ModelForm):
             "status",
         ]
         widgets = {
-            "planned_start": forms.DateInput(attrs=DATE),
-            "planned_end": forms.DateInput(attrs=DATE),
+            "planned_start": DateInput(),
+            "planned_end": DateInput(),
             "streets": forms.Textarea(attrs={"rows": 2}),
         }
 
@@ -167,7 +167,7 @@ class MultipleFileField(forms.FileField):
 
 class ProgressForm(ServiceErrorsMixin, forms.Form):
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=CableSegment.objects.none())
-    reported_on = forms.DateField(label=_("Date of the work"), widget=forms.DateInput(attrs=DATE))
+    reported_on = forms.DateField(label=_("Date of the work"), widget=DateInput())
     duct_built_m = forms.FloatField(label=_("Duct built (m)"), initial=0)
     cable_pulled_m = forms.FloatField(label=_("Cable pulled in (m)"), initial=0)
     overhead_removed_m = forms.FloatField(label=_("Overhead cable removed (m)"), initial=0)
@@ -220,7 +220,7 @@ class NoticeForm(RouteFormMixin, ServiceErrorsMixin, forms.Form):
     owner = forms.ModelChoiceField(label=_("Works owner"), queryset=Organization.objects.none())
     commune = forms.ModelChoiceField(
         label=_("Commune"),
-        queryset=AdministrativeUnit.objects.defer("boundary", "map_boundary").order_by("name"),
+        queryset=communes(),
         to_field_name="code",
         required=False,
         help_text=_("Found from the route when left empty."),
@@ -228,15 +228,9 @@ class NoticeForm(RouteFormMixin, ServiceErrorsMixin, forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    effective_from = forms.DateField(
-        label=_("Works start"), required=False, widget=forms.DateInput(attrs=DATE)
-    )
-    effective_to = forms.DateField(
-        label=_("Works end"), required=False, widget=forms.DateInput(attrs=DATE)
-    )
-    registration_deadline = forms.DateField(
-        label=_("Registration deadline"), widget=forms.DateInput(attrs=DATE)
-    )
+    effective_from = forms.DateField(label=_("Works start"), required=False, widget=DateInput())
+    effective_to = forms.DateField(label=_("Works end"), required=False, widget=DateInput())
+    registration_deadline = forms.DateField(label=_("Registration deadline"), widget=DateInput())
     error_aliases = {"location": "route"}
 
     def __init__(self, *args, owners=None, **kwargs):

@@ -46,6 +46,7 @@ from core.exports import EXPORT_LIMIT
 from core.geojson import feature_collection
 from core.models import Organization
 from core.permissions import acts_for, is_city_official, is_operator_user
+from core.text import vietnamese
 from core.web import (
     ListPage,
     ServiceFormView,
@@ -101,7 +102,7 @@ def may_create_project(user):
 
 
 def lead_agencies_for(user):
-    orgs = Organization.objects.order_by("name")
+    orgs = Organization.objects.order_by(vietnamese("name"))
     if is_city_official(user):
         return orgs.exclude(kind=Organization.Kind.OPERATOR)
     return orgs.filter(pk=user.organization_id)
@@ -114,7 +115,7 @@ def may_create_notice(user):
 
 
 def notice_owners_for(user):
-    orgs = Organization.objects.order_by("name")
+    orgs = Organization.objects.order_by(vietnamese("name"))
     if is_city_official(user):
         return orgs
     return orgs.filter(pk=user.organization_id)

@@ -3,6 +3,17 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 
+class DateInput(forms.DateInput):
+    """The one date widget of the portal: the browser's date picker, whose value must be ISO
+    (yyyy-mm-dd) whatever the page's language (a dd/mm/yyyy value leaves it empty, and the form
+    fails on its first submit); the browser shows it dd/mm/yyyy to a Vietnamese user."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _(

@@ -17,6 +17,14 @@ def units(with_boundary=True):
     return qs
 
 
+def communes():
+    """The units without their shapes, in Vietnamese alphabetical order: every commune choice of
+    a form or a filter (the page's and the API's alike)."""
+    from core.text import vietnamese
+
+    return units(with_boundary=False).order_by(vietnamese("name"))
+
+
 def unit_legacy_mappings(unit):
     return (
         LegacyUnitMapping.objects.filter(unit=unit)

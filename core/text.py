@@ -29,6 +29,19 @@ def name_key(text: str) -> str:
     return _SPACES.sub(" ", composed).strip()
 
 
+# PostgreSQL's ICU collation for Vietnamese: names sort as the alphabet has them (a ă â b c d đ e
+# ê …: "Cầu Giấy" before "Chương Mỹ", Đ after D), in the database, so pages and API agree.
+VIETNAMESE_COLLATION = "vi-x-icu"
+
+
+def vietnamese(field, descending=False):
+    """An ORM ordering of ``field`` in Vietnamese alphabetical order: ``.order_by(vietnamese("name"))``."""
+    from django.db.models.functions import Collate
+
+    ordering = Collate(field, VIETNAMESE_COLLATION)
+    return ordering.desc() if descending else ordering.asc()
+
+
 def fold(text: str) -> str:
     """Accent-free, case-free key for search ("Yên Hoà" -> "yen hoa", "Đống Đa" -> "dong da")."""
     if not text:

@@ -138,8 +138,10 @@ def history_rows(obj, model, hidden=()):
         if isinstance(e.pgh_context, dict) and (e.pgh_context or {}).get("user")
     }
     users = User.objects.in_bulk(user_ids) if user_ids else {}
-    labels = {f.attname: f.verbose_name for f in model._meta.concrete_fields}
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    labels = {name: f.verbose_name for name, f in fields.items()}
     hidden = HIDDEN_HISTORY_FIELDS | set(hidden)
+    related = _related_names(events, fields, hidden)
     rows = []
     for event in events:
         context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
@@ -151,11 +153,12 @@ def history_rows(obj, model, hidden=()):
             before, after = (
                 (values + [None, None])[:2] if isinstance(values, list) else (None, None)
             )
+            shown = fields.get(field)
             changes.append(
                 {
                     "field": labels.get(field, field),
-                    "before": _short(before),
-                    "after": _short(after),
+                    "before": _short(_display(shown, before, related)),
+                    "after": _short(_display(shown, after, related)),
                 }
             )
         rows.append(
@@ -168,6 +171,57 @@ def history_rows(obj, model, hidden=()):
             }
         )
     return rows
+
+
+def _related_names(events, fields, hidden):
+    """{(model, pk): its name} of the records the events' foreign keys point to (one query a
+    model), so that the history says "VNPT", not 8."""
+    wanted = {}
+    for event in events:
+        for name, values in (event.pgh_diff or {}).items():
+            field = fields.get(name)
+            if name in hidden or field is None or not field.is_relation or not field.many_to_one:
+                continue
+            for value in values if isinstance(values, list) else []:
+                if value is not None:
+                    wanted.setdefault(field.related_model, set()).add(value)
+    names = {}
+    for related_model, pks in wanted.items():
+        for pk, obj in related_model._default_manager.in_bulk(list(pks)).items():
+            names[related_model, pk] = str(obj)
+    return names
+
+
+def _display(field, value, related):
+    """A recorded value as the pages show it: a choice's label, a related record's name, yes/no,
+    a date dd/mm/yyyy, a file's name (not its storage path)."""
+    import datetime
+    import os
+
+    from django.db import models
+    from django.utils import formats, timezone
+
+    if value is None or value == "" or field is None:
+        return value
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation and field.many_to_one:
+        return related.get((field.related_model, value), value)
+    if isinstance(field, models.BooleanField):
+        return _("yes") if value else _("no")
+    if isinstance(field, models.FileField):
+        return os.path.basename(str(value))
+    try:
+        if isinstance(field, models.DateTimeField):
+            moment = datetime.datetime.fromisoformat(str(value))
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+        if isinstance(field, models.DateField):
+            return formats.date_format(datetime.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return value
+    return value
 
 
 def _short(value):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
+from core.text import vietnamese
 from core.web import ServiceErrorsMixin, bootstrap
 from reports import dashboard
 from reports.models import PeriodType, ReportDefinition, ReportRun
@@ -70,7 +71,7 @@ class DefinitionForm(ServiceErrorsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["recipient"].queryset = Organization.objects.filter(
             kind=Organization.Kind.AGENCY
-        ).order_by("name")
+        ).order_by(vietnamese("name"))
         self.fields["cutoff_day"].widget.attrs.update({"min": 0, "max": 28})
         if self.instance.pk and not self.is_bound:
             self.initial["sections"] = json.dumps(
@@ -158,7 +159,9 @@ class DefinitionFilter(django_filters.FilterSet):
     period_type = django_filters.ChoiceFilter(label=_("Period"), choices=PeriodType.choices)
     recipient = django_filters.ModelChoiceFilter(
         label=_("Recipient agency"),
-        queryset=Organization.objects.filter(kind=Organization.Kind.AGENCY).order_by("name"),
+        queryset=Organization.objects.filter(kind=Organization.Kind.AGENCY).order_by(
+            vietnamese("name")
+        ),
     )
     active = django_filters.BooleanFilter(label=_("Active"))
 

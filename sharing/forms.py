@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
+from core.forms import DateInput
 from core.models import Organization
 from core.web import ServiceErrorsMixin, bootstrap
 from sharing.models import (
@@ -20,10 +21,6 @@ from sharing.models import (
     InfrastructureAsset,
     SharingRequest,
 )
-
-
-def date_widget():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AssetForm(ServiceErrorsMixin, forms.ModelForm):
@@ -100,7 +97,7 @@ class TenancyForm(ServiceErrorsMixin, forms.Form):
         max_length=LOCATION_MAX_LENGTH,
         help_text=LOCATION_HELP,
     )
-    since = forms.DateField(label=_("Since"), required=False, widget=date_widget())
+    since = forms.DateField(label=_("Since"), required=False, widget=DateInput())
     terms_reference = forms.CharField(
         label=_("Contract number"), required=False, max_length=CONTRACT_NUMBER_MAX_LENGTH
     )
@@ -194,13 +191,13 @@ class TermsForm(ActionForm):
     start_date = forms.DateField(
         label=_("Start date"),
         required=False,
-        widget=date_widget(),
+        widget=DateInput(),
         help_text=_("Left empty: today."),
     )
     end_date = forms.DateField(
         label=_("End date"),
         required=False,
-        widget=date_widget(),
+        widget=DateInput(),
         help_text=_("Optional; not before the start date."),
     )
 

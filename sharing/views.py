@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 from core.exceptions import DomainError, InvalidInput
 from core.models import AdministrativeUnit, Organization
 from core.scoping import sees_everything
+from core.text import vietnamese
 from core.web import (
     CaseActionView,
     ListPage,
@@ -85,7 +86,7 @@ def may_ask(user, asset):
 
 def owners_for(user):
     """Whose assets the user may register: any organisation for officials, else their own."""
-    orgs = Organization.objects.order_by("name")
+    orgs = Organization.objects.order_by(vietnamese("name"))
     if services.is_official(user):
         return orgs
     if user.organization_id and services.can_edit_asset(user, user.organization_id):

@@ -10,12 +10,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from core.models import Organization
+from core.text import vietnamese
 from core.web import ServiceErrorsMixin, bootstrap
 from spam_reports.models import Channel, OperatorAction, Origin, SpamReport
 from spam_reports.selectors import PERIODS
 
-DATE_INPUT = {"type": "date"}
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 DATETIME_FORMATS = [
     DATETIME_LOCAL,
@@ -38,7 +39,7 @@ def date_field(label, required=True, **kwargs):
         label=label,
         required=required,
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+        widget=DateInput(),
         **kwargs,
     )
 
@@ -380,7 +381,9 @@ class InspectionForm(ServiceErrorsMixin, forms.Form):
     operator = forms.ModelChoiceField(label=_("Operator"), queryset=operators())
     inspecting_agency = forms.ModelChoiceField(
         label=_("Inspecting agency"),
-        queryset=Organization.objects.filter(kind=Organization.Kind.AGENCY).order_by("name"),
+        queryset=Organization.objects.filter(kind=Organization.Kind.AGENCY).order_by(
+            vietnamese("name")
+        ),
     )
     reference = forms.CharField(label=_("Record number"), max_length=100, required=False)
     inspected_on = date_field(_("Inspected on"))

@@ -11,8 +11,10 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
+from core.forms import DateInput
 from core.forms import ImportForm as CoreImportForm
-from core.models import AdministrativeUnit, Organization
+from core.models import Organization
+from core.text import vietnamese
 from core.web import ServiceErrorsMixin, bootstrap
 from stations.models import (
     DocumentType,
@@ -24,7 +26,9 @@ from stations.models import (
 
 
 def units():
-    return AdministrativeUnit.objects.defer("boundary", "map_boundary").order_by("name")
+    from core.selectors import communes
+
+    return communes()
 
 
 class ServiceModelForm(ServiceErrorsMixin, forms.ModelForm):
@@ -110,7 +114,7 @@ class StationForm(StructureFieldsMixin, LocationMixin, ServiceModelForm):
             "permit_reference",
             "commissioned_on",
         ]
-        widgets = {"commissioned_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"})}
+        widgets = {"commissioned_on": DateInput()}
 
     def __init__(self, *args, operators=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,7 +205,7 @@ class ApplicationForm(StructureFieldsMixin, LocationMixin, ServiceModelForm):
             PublicSite.objects.exclude(status=PublicSite.Status.OCCUPIED)
             .select_related("commune")
             .defer("commune__boundary", "commune__map_boundary")
-            .order_by("name")
+            .order_by(vietnamese("name"))
         )
         site.required = False
         site.help_text = _(

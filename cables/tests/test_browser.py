@@ -57,7 +57,11 @@ def record_progress(page, project, segment, duct, cable, overhead):
     page.get_by_test_id("record-progress").click()
     form = page.get_by_test_id("progress-form")
     form.locator("#id_progress-segment").select_option(str(segment.pk))
-    form.locator("#id_progress-reported_on").fill(timezone.localdate().isoformat())
+    # The date picker opens on today (an ISO value: a dd/mm/yyyy one left it empty and the first
+    # submit failed, losing the photo).
+    assert (
+        form.locator("#id_progress-reported_on").input_value() == timezone.localdate().isoformat()
+    )
     form.locator("#id_progress-duct_built_m").fill(str(duct))
     form.locator("#id_progress-cable_pulled_m").fill(str(cable))
     form.locator("#id_progress-overhead_removed_m").fill(str(overhead))
@@ -100,9 +104,16 @@ def test_journey_4_a_streets_cables_go_underground(
     assert set(project.participants.values_list("code", flat=True)) == {"VNPT", "VIETTEL"}
 
     # Three segments; their lengths appear by themselves.
-    for name, wkt, operator in SEGMENTS:
+    for index, (name, wkt, operator) in enumerate(SEGMENTS):
         page.get_by_test_id("add-segment").click()
         seg_form = page.get_by_test_id("segment-form")
+        if index == 0:  # the map's tools speak Vietnamese (Leaflet.draw and the zoom buttons)
+            draw_line = page.locator(".leaflet-draw-draw-polyline")
+            draw_line.wait_for()
+            assert draw_line.get_attribute("title") == "Vẽ tuyến"
+            assert (
+                page.locator(".leaflet-control-zoom-in").first.get_attribute("title") == "Phóng to"
+            )
         seg_form.locator("#id_segment-name").fill(name)
         seg_form.locator("#id_segment-method").select_option("new_duct_bank")
         seg_form.locator("#id_segment-operator").select_option(

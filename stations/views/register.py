@@ -16,6 +16,7 @@ from django.views.generic import FormView, TemplateView
 
 from core.exceptions import DomainError, ImportRejected
 from core.models import Organization
+from core.text import vietnamese
 from core.web import (
     ListPage,
     ServiceFormView,
@@ -51,7 +52,9 @@ may_create_station = services.can_create_stations
 
 
 def operators_for(user):
-    operators = Organization.objects.filter(kind=Organization.Kind.OPERATOR).order_by("name")
+    operators = Organization.objects.filter(kind=Organization.Kind.OPERATOR).order_by(
+        vietnamese("name")
+    )
     if services.is_city_official(user):
         return operators
     return operators.filter(pk=user.organization_id)

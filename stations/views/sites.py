@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from core.text import vietnamese
 from core.web import ListPage, ServiceFormView, map_layer, query_without
 from stations import selectors, services
 from stations.filters import PublicSiteFilter
@@ -32,7 +33,7 @@ class SiteListView(ListPage):
     filterset_class = PublicSiteFilter
 
     def get_queryset(self):
-        return selectors.public_sites(self.request.user).order_by("name", "id")
+        return selectors.public_sites(self.request.user).order_by(vietnamese("name"), "id")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
