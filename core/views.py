@@ -34,6 +34,15 @@ from core.scoping import scope_queryset
 from core.web import ListPage
 
 
+@login_not_required
+def favicon(request):
+    """Browsers ask /favicon.ico whatever the page says: the portal's icon, from static/."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
 @never_cache
 @login_not_required
 def healthz(request):
@@ -428,3 +437,17 @@ def _errors_xlsx(job):
     )
     response["Content-Disposition"] = f'attachment; filename="import-errors-{job.public_id}.xlsx"'
     return response
+
+
+def search_page(request):
+    """The navbar's search box: every register the user may see, by kind (core.search)."""
+    from core.search import MAX_QUERY, search
+
+    query = " ".join(request.GET.get("q", "").split())
+    too_long = len(query) > MAX_QUERY
+    groups = [] if too_long else search(request.user, query, request=request)
+    return render(
+        request,
+        "core/search.html",
+        {"q": query, "groups": groups, "too_long": too_long, "max_query": MAX_QUERY},
+    )

@@ -16,7 +16,7 @@ NO_ROLE_TEXT = "Your account has no role yet"
 
 @pytest.fixture
 def roleless(client, role_user):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"  # the language switch's choice
     client.force_login(role_user("no_role"))
     return client
 

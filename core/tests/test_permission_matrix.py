@@ -62,6 +62,7 @@ EXCLUDED = {
     "schema": "OpenAPI schema: behind HasPortalRole (SERVE_PERMISSIONS), fuzzed in test_fuzz.py",
     "api-docs": "Swagger UI shell (static; the schema it loads is behind HasPortalRole)",
     "api-root": "DRF's browsable index of the routers (links only, no records)",
+    "favicon": "a redirect to the static icon; public by design",
 }
 EXCLUDED_NAMESPACES = {
     "admin": "Django admin: staff only, guarded by admin.site (is_staff) and model permissions",
@@ -88,7 +89,8 @@ MATRIX = {
     "core:import-job-retry": PAGE,
     "core:import-job-cancel": PAGE,  # own / other operator: stations/tests/test_import_streaming.py
     "core:import-job-mapping": PAGE,
-    "core:import-start": PAGE,  # own / other organisation: stations/tests/test_import_mapping.py
+    "core:import-start": PAGE,
+    "core:search": PAGE,  # what each role finds: core/tests/test_search.py  # own / other organisation: stations/tests/test_import_mapping.py
     # --- stations pages
     "stations:station-list": PAGE,
     "stations:station-create": PAGE,
@@ -207,6 +209,7 @@ MATRIX = {
     "organization-list": API,
     "organization-detail": API,
     "unit-list": API,
+    "search": API,  # what each role finds: core/tests/test_search.py
     "unit-resolve": API,
     "unit-detail": API,
     "webhook-list": API,

@@ -16,7 +16,12 @@ from conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+EN = {}  # pages speak Vietnamese whatever the browser sends: English is the switch's cookie
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.cookies["django_language"] = "en"
 
 
 def post_login(client, username, password, ip="10.1.2.3"):
@@ -116,8 +121,9 @@ def test_official_without_device_sets_up_totp_and_gets_recovery_codes_once(
     assert setup.status_code == 200
     body = setup.content.decode()
     assert "<svg" in body
-    # No inline script (CSP): only <script src=...> of our own static files.
-    assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", body)
+    # No inline script (CSP): only <script src=...> of our own static files, and data
+    # (json_script's application/json, which never runs).
+    assert not re.search(r"<script(?![^>]*(\bsrc=\"/static/|type=\"application/json\"))", body)
     device = TOTPDevice.objects.get(user=official, confirmed=False)
 
     wrong = client.post(home.url, {"token": "000000" if code_for(device) != "000000" else "1"})

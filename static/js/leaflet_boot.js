@@ -15,9 +15,43 @@
     return obj === undefined ? null : obj;
   }
 
+  // Leaflet.draw's texts in the page's language (templates/leaflet/widget.html writes them).
+  function merge(target, source) {
+    Object.keys(source).forEach(function (key) {
+      var value = source[key];
+      if (value && typeof value === "object") {
+        target[key] = target[key] && typeof target[key] === "object" ? target[key] : {};
+        merge(target[key], value);
+      } else {
+        target[key] = value;
+      }
+    });
+  }
+
+  // The maps' texts in the page's language (templates/base.html writes them: core's map_strings).
+  function strings() {
+    var node = document.getElementById("map-strings");
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function localiseControls() {
+    var texts = strings();
+    if (!texts || !window.L) return;
+    L.Control.Zoom.prototype.options.zoomInTitle = texts.zoomIn;
+    L.Control.Zoom.prototype.options.zoomOutTitle = texts.zoomOut;
+    if (L.Control.ResetView) L.Control.ResetView.TITLE = texts.resetView;
+  }
+
+  function localiseDrawing() {
+    var texts = strings();
+    if (!texts || !window.L || !L.drawLocal) return;
+    merge(L.drawLocal, texts.drawLocal);
+  }
+
   function fieldCallback(node) {
     var d = node.dataset;
     return function (map, options) {
+      localiseDrawing();
       var module = window[d.module] = window[d.module] || {};
       module.fieldid = d.fieldid;
       module.modifiable = d.modifiable === "true";
@@ -45,6 +79,7 @@
     }
     var globals = node.dataset.globals === "true";
     function loadmap() {
+      localiseControls();
       var map = L.Map.djangoMap(name, {
         djoptions: JSON.parse(node.dataset.djoptions), initfunc: loadmap, globals: globals, callback: callback
       });

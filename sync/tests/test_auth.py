@@ -520,7 +520,7 @@ def tokens_in(response):
 
 @pytest.fixture
 def admin_client(client, role_user):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"  # the language switch's choice
     client.force_login(role_user("administrator"))
     return client
 
