@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, ProgressUpdate, Task
+from core.filters import YesNoFilter
 from core.models import Organization
 
 
@@ -51,7 +52,7 @@ class TaskFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(
         field_name="due_date", lookup_expr="lte", label=_("Due until")
     )
-    has_indicator = django_filters.BooleanFilter(
+    has_indicator = YesNoFilter(
         field_name="indicator", method="filter_has_indicator", label=_("Measured by an indicator")
     )
 

@@ -35,6 +35,23 @@ class FoldedSearchFilter(django_filters.CharFilter):
         return qs
 
 
+class _AllYesNo(forms.NullBooleanSelect):
+    """A yes/no filter's select whose empty choice says what it does, "All" (Django's says
+    "Unknown", "Chưa xác định", as if the value were not known); the values read are the same."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", _("All")), ("true", _("Yes")), ("false", _("No"))]
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    """Every yes/no filter of the lists (page and API): "All", "Yes", "No"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _AllYesNo)
+        super().__init__(*args, **kwargs)
+
+
 class DayFilter(django_filters.DateFilter):
     """A date bound on a date-time field, as a range on the field itself (Hanoi days), so the
     field's index serves it: ``after=True`` keeps times from the start of the day, otherwise times
@@ -62,7 +79,7 @@ class AdministrativeUnitFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(method="filter_name", label=_("Name"))
     kind = django_filters.ChoiceFilter(choices=AdministrativeUnit.Kind.choices, label=_("Kind"))
     code = django_filters.CharFilter(label=_("Code"))
-    has_boundary = django_filters.BooleanFilter(
+    has_boundary = YesNoFilter(
         field_name="boundary", lookup_expr="isnull", exclude=True, label=_("Has boundary")
     )
 

@@ -4,7 +4,7 @@ import django_filters
 from django.contrib.gis.db.models import GeometryField
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter
+from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter, YesNoFilter
 from core.models import Organization
 from core.selectors import communes
 from sharing.models import AssetKind, InfrastructureAsset, SharingRequest, Tenancy
@@ -30,11 +30,11 @@ class AssetFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=InfrastructureAsset.Status.choices, label=_("Status"), distinct=False
     )
-    has_free = django_filters.BooleanFilter(method="filter_has_free", label=_("Has free capacity"))
+    has_free = YesNoFilter(method="filter_has_free", label=_("Has free capacity"))
     min_free = django_filters.NumberFilter(
         field_name="free_capacity", lookup_expr="gte", label=_("At least free")
     )
-    shareable = django_filters.BooleanFilter(label=_("Offered for sharing"))
+    shareable = YesNoFilter(label=_("Offered for sharing"))
     condition = django_filters.MultipleChoiceFilter(
         choices=InfrastructureAsset.Condition.choices, label=_("Condition"), distinct=False
     )
@@ -122,7 +122,7 @@ class SharingRequestFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.all(), to_field_name="code", label=_("Owner")
     )
-    overdue = django_filters.BooleanFilter(label=_("Overdue"))
+    overdue = YesNoFilter(label=_("Overdue"))
     asset = django_filters.UUIDFilter(field_name="asset__public_id", label=_("Asset"))
     outcome = django_filters.ChoiceFilter(
         choices=SharingRequest.Outcome.choices, label=_("Decision")

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter
+from core.filters import BBoxFilter, DayFilter, FoldedSearchFilter, NearFilter, YesNoFilter
 from core.models import Organization
 from core.selectors import communes
 from stations.models import (
@@ -51,7 +51,7 @@ class StationFilter(django_filters.FilterSet):
     structure_type = django_filters.ChoiceFilter(
         choices=StructureType.choices, label=_("Structure type")
     )
-    non_bulky = django_filters.BooleanFilter(label=_("Non-bulky"))
+    non_bulky = YesNoFilter(label=_("Non-bulky"))
     commissioned_after = django_filters.DateFilter(
         field_name="commissioned_on", lookup_expr="gte", label=_("Commissioned from")
     )
@@ -128,7 +128,7 @@ class PermitApplicationFilter(django_filters.FilterSet):
     commune = django_filters.ModelChoiceFilter(
         queryset=communes(), to_field_name="code", label=_("Commune")
     )
-    overdue = django_filters.BooleanFilter(label=_("Overdue"))
+    overdue = YesNoFilter(label=_("Overdue"))
     application_type = django_filters.ModelChoiceFilter(
         queryset=ApplicationType.objects.all(), to_field_name="code", label=_("Application type")
     )

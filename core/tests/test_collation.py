@@ -36,3 +36,15 @@ def test_descending_too():
         .values_list("name", flat=True)
     )
     assert names == ["Bình", "Ánh"]
+
+
+def test_a_yes_no_filter_offers_all_not_unknown():
+    from django.utils import translation
+
+    from stations.filters import StationFilter
+
+    with translation.override("vi"):
+        html = str(StationFilter().form["non_bulky"])
+        data = StationFilter({"non_bulky": "true"}).form
+        assert data.is_valid() and data.cleaned_data["non_bulky"] is True
+    assert "Tất cả" in html and "Chưa xác định" not in html
