@@ -101,6 +101,7 @@ class UpdateFilter(django_filters.FilterSet):
 # Fields of the lists' models without a filter, and why (core/tests/test_filter_coverage.py);
 # AreaFilter and MeetingFilter are the API's (agreements.api.views).
 FILTER_EXEMPT = {
+    "AgreementFilter.title": "searched by q (code or title)",
     "AgreementFilter.signed_on": "shown on the record (in_force_on filters the period)",
     "AgreementFilter.period_start": "filtered through in_force_on",
     "AgreementFilter.period_end": "filtered through in_force_on",
