@@ -14,6 +14,21 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+def date_order_field(**kwargs):
+    """The date-order choice of every import form (core.dateorder): day first unless the file
+    shows otherwise, or said outright."""
+    return forms.ChoiceField(
+        label=_("Date order in the file"),
+        choices=[
+            ("", _("Day first (dd/mm/yyyy), unless the file shows otherwise")),
+            ("dmy", _("day/month/year")),
+            ("mdy", _("month/day/year")),
+        ],
+        required=False,
+        **kwargs,
+    )
+
+
 class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _(
@@ -37,15 +52,7 @@ class ImportForm(forms.Form):
         required=False,
         help_text=_("A mapping your organisation saved for another system's files."),
     )
-    date_order = forms.ChoiceField(
-        label=_("Date order in the file"),
-        choices=[
-            ("", _("Day first (dd/mm/yyyy), unless the file shows otherwise")),
-            ("dmy", _("day/month/year")),
-            ("mdy", _("month/day/year")),
-        ],
-        required=False,
-    )
+    date_order = date_order_field()
     mode = forms.ChoiceField(
         label=_("When some rows are wrong"),
         choices=[

@@ -480,6 +480,15 @@ class ImportJob(BaseModel):
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
 
 
+def _storable(text):
+    """A problem's text as PostgreSQL stores it: a NUL or a lone surrogate the file held is
+    written as its escape, visibly, instead of failing the whole list."""
+    text = str(text or "")
+    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text
+
+
 class ImportRowError(models.Model):
     """One refused row's problem (row, column, value, reason): every one of a job, however many
     (the job's ``errors`` keeps the first ones for its page); the downloads list them all."""
@@ -503,9 +512,9 @@ class ImportRowError(models.Model):
         return cls(
             job_id=job_id,
             row=row if isinstance(row, int) and 0 <= row <= 100_000_000 else None,
-            column=str(error.get("column") or "")[:255],
-            value=str(error.get("value") or ""),
-            message=str(error.get("message") or ""),
+            column=_storable(error.get("column"))[:255],
+            value=_storable(error.get("value")),
+            message=_storable(error.get("message")),
             duplicate=bool(error.get("duplicate")),
         )
 

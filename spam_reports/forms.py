@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateInput
+from core.forms import DateInput, date_order_field
 from core.models import Organization
 from core.text import vietnamese
 from core.web import ServiceErrorsMixin, bootstrap
@@ -302,14 +302,7 @@ class ImportForm(ServiceErrorsMixin, forms.Form):
         label=_("File (CSV UTF-8 or XLSX)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
     )
-    date_order = forms.ChoiceField(
-        label=_("Date order in the file"),
-        choices=[
-            ("", _("Day first (dd/mm/yyyy), unless the file shows otherwise")),
-            ("dmy", _("day/month/year")),
-            ("mdy", _("month/day/year")),
-        ],
-        required=False,
+    date_order = date_order_field(
         help_text=_(
             "For a file whose dates are month first, the next step asks before anything is "
             "stored; one whose every date could be either is read day first, and the result "

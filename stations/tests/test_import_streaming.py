@@ -186,3 +186,12 @@ def test_the_boundarys_pieces_follow_it_whatever_writes_it(needs_shared_data):
     assert found == (unit.pk, {})
     (found,) = check_locations([(inside.x, inside.y, None)])  # its old place: in no unit now
     assert found[0] is None and "location" in found[1]
+
+
+def test_a_problem_quoting_a_nul_or_a_lone_surrogate_is_kept_visibly(vnpt):
+    job = _job(vnpt, _csv(_rows(1)))
+    imports.keep_errors(
+        job.pk, [{"row": 2, "column": "name", "value": "a\x00b\ud800", "message": "x"}]
+    )
+    (kept,) = ImportRowError.objects.filter(job=job)
+    assert kept.value == "a\\x00b\\ud800"
